@@ -1,0 +1,1 @@
+"""Channels: one interface (``base.py``), one file per kind, a registry."""

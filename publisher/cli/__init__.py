@@ -1,0 +1,113 @@
+"""The ``publisher`` command: thin Click commands over the library.
+
+Every user mistake becomes one line on stderr and a named exit code (see
+:class:`publisher.errors.ExitCode`), never a traceback; ``--debug`` shows the
+traceback of an unexpected failure.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import sys
+from typing import Any
+
+import click
+
+from .. import i18n
+from ..context import App
+from ..errors import ExitCode, PublisherError
+from ..i18n import t
+
+
+class State:
+    """Options of the top-level command, and the App opened on first use."""
+
+    def __init__(self, config: str | None, actor: str) -> None:
+        self.config_path = config
+        self.actor = actor
+        self._app: App | None = None
+
+    def app(self, ensure_schema: bool = True) -> App:
+        if self._app is None:
+            self._app = App.open(self.config_path, ensure_schema=ensure_schema)
+            if not os.environ.get("PUBLISHER_LANG"):
+                i18n.set_language(self._app.config.language)
+        return self._app
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+
+
+class Group(click.Group):
+    """A group that turns PublisherError into a message and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PublisherError as exc:
+            click.echo(f"{t('cli.error')}: {exc}", err=True)
+            ctx.exit(int(exc.exit_code))
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a bug: say so plainly, keep the traceback for --debug
+            if ctx.find_root().params.get("debug"):
+                raise
+            click.echo(f"{t('cli.internal_error')}: {type(exc).__name__}: {exc}", err=True)
+            ctx.exit(int(ExitCode.INTERNAL))
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config", envvar="PUBLISHER_CONFIG", metavar="PATH",
+              help="Tệp cấu hình / config file (mặc định ./config.toml).")
+@click.option("--as", "actor", envvar="PUBLISHER_USER", default=None, metavar="USER",
+              help="Người thực hiện, ghi vào nhật ký / who is acting (default: login name).")
+@click.option("--lang", type=click.Choice(i18n.LANGUAGES), envvar="PUBLISHER_LANG", default=None,
+              help="Ngôn ngữ / language (vi, en).")
+@click.option("-v", "--verbose", is_flag=True, help="Ghi nhật ký chi tiết / verbose logging.")
+@click.option("--debug", is_flag=True, hidden=True)
+@click.version_option(package_name="publisher")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, actor: str | None, lang: str | None, verbose: bool,
+        debug: bool) -> None:
+    """Lập lịch và đăng bài truyền thông chính sách (Trang TTĐT, Fanpage).
+
+    Schedule and publish policy communication to the portal and fanpages.
+
+    \b
+    Ví dụ / examples:
+      publisher demo
+      publisher policy add --code 12/NQ --title "..." --summary "..."
+      publisher post new --policy 12/NQ --channel fanpage --at "2026-12-01 08:00"
+      publisher run --once
+      publisher log --format csv > nhat-ky.csv
+    """
+    i18n.set_language(lang or "vi")
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:  # migrations and the scheduler narrate every step; keep the terminal readable
+        for name in ("alembic", "apscheduler"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+    state = State(config, actor or _login())
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def main() -> None:
+    cli(prog_name="publisher")
+
+
+from . import admin, demo, ops, policies, posts  # noqa: E402  (register the subcommands)
+
+for module in (admin, demo, ops, policies, posts):
+    for command in module.COMMANDS:
+        cli.add_command(command)

@@ -1,0 +1,80 @@
+"""``publisher config check`` and ``publisher db upgrade|current``."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy.engine import make_url
+
+from .. import config as config_mod
+from ..i18n import t
+from ..store import migrate
+from .output import dump
+
+
+@click.group("config")
+def config() -> None:
+    """Cấu hình / configuration."""
+
+
+@config.command("check")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def check(state, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Kiểm tra cấu hình và in những gì sẽ dùng / validate and show the configuration.
+
+    Exit code 2 and the key path on any mistake; nothing is changed.
+    Example: publisher --config /etc/publisher/config.toml config check
+    """
+    cfg = config_mod.load(state.config_path)
+    summary = {
+        "config_file": str(cfg.path) if cfg.path else t("config.builtin"),
+        # a URL from the environment may carry a password: never print it
+        "database": make_url(cfg.database_url).render_as_string(hide_password=True),
+        "data_dir": str(cfg.data_dir),
+        "timezone": cfg.timezone.key,
+        "language": cfg.language,
+        "template_dirs": [str(d) for d in cfg.template_dirs],
+        "default_template": cfg.default_template,
+        "agencies": {a.code: a.name for a in cfg.agencies.values()},
+        "channels": {c.name: {"type": c.type, "agency": c.agency, "format": c.format, "enabled": c.enabled}
+                     for c in cfg.channels.values()},
+    }
+    if as_json:
+        dump(summary)
+        return
+    click.echo(t("config.valid"))
+    for key, value in summary.items():
+        if isinstance(value, dict):
+            click.echo(f"{t('config.' + key)}:")
+            for name, detail in value.items():
+                click.echo(f"  {name}: {detail}")
+        else:
+            click.echo(f"{t('config.' + key)}: {value}")
+
+
+@click.group("db")
+def db() -> None:
+    """Cơ sở dữ liệu / database schema."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def upgrade(state) -> None:  # type: ignore[no-untyped-def]
+    """Nâng cấp lược đồ CSDL / create or upgrade the schema (back it up first)."""
+    app = state.app(ensure_schema=False)
+    before, after = migrate.upgrade(app.engine)
+    if before == after:
+        click.echo(t("db.up_to_date", revision=after))
+    else:
+        click.echo(t("db.upgraded", before=before or "-", after=after))
+
+
+@db.command("current")
+@click.pass_obj
+def current(state) -> None:  # type: ignore[no-untyped-def]
+    """Phiên bản lược đồ hiện tại / the schema revision of the database."""
+    app = state.app(ensure_schema=False)
+    click.echo(t("db.current", current=migrate.current(app.engine) or "-", head=migrate.head()))
+
+
+COMMANDS = [config, db]

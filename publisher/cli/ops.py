@@ -1,0 +1,150 @@
+"""``publisher queue|run|daemon|log|audit``: the daemon's and the auditor's commands."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from .. import journal, reports
+from ..context import default_worker_id
+from ..daemon import Daemon
+from ..dispatch import Dispatcher
+from ..errors import ExitCode, InputError
+from ..i18n import t
+from ..inputs import a_time
+from ..store.engine import read
+from .output import dump, table, when
+
+
+def _filters(app, agency, policy, channel, state, since, until) -> reports.LogFilter:  # type: ignore[no-untyped-def]
+    zone = app.config.timezone
+    return reports.LogFilter(agency=agency, policy=policy, channel=channel, state=state,
+                             since=a_time({"since": since}, "since", "--since", zone),
+                             until=a_time({"until": until}, "until", "--until", zone))
+
+
+def filter_options(func):  # type: ignore[no-untyped-def]
+    for option in reversed([
+        click.option("--agency", help="Mã cơ quan / agency."),
+        click.option("--policy", help="Mã chính sách / policy code."),
+        click.option("--channel", help="Kênh / channel."),
+        click.option("--state", type=click.Choice(["queued", "publishing", "waiting", "published", "failed",
+                                                   "cancelled"]), help="Trạng thái / delivery state."),
+        click.option("--since", help="Từ thời điểm / from (e.g. 2026-01-01)."),
+        click.option("--until", help="Đến trước / until (exclusive)."),
+    ]):
+        func = option(func)
+    return func
+
+
+@click.command("queue")
+@filter_options
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def queue(state_obj, as_json: bool, **f: str | None) -> None:  # type: ignore[no-untyped-def]
+    """Hàng đợi đăng bài / deliveries with state, due time, attempts, last error.
+
+    Example: publisher queue --state waiting
+    """
+    app = state_obj.app()
+    rows = reports.queue(app, _filters(app, **f))
+    if as_json:
+        dump(rows)
+        return
+    zone = app.config.timezone
+    table([{**r, "state": t(f"state.{r['state']}"), "due": when(r["due"], zone),
+            "next_attempt": when(r["next_attempt"], zone)} for r in rows], reports.QUEUE_COLUMNS)
+
+
+@click.command("run")
+@click.option("--once", is_flag=True, help="Đăng mọi bài đến hạn rồi thoát / publish what is due, then exit.")
+@click.option("--worker-id", default=None, help="Tên tiến trình trong nhật ký / worker name in the log.")
+@click.pass_obj
+def run(state_obj, once: bool, worker_id: str | None) -> None:  # type: ignore[no-untyped-def]
+    """Đăng các bài đến hạn / publish everything due now (for cron or a test).
+
+    Example: publisher run --once   (exit code 1 if a delivery failed)
+    """
+    if not once:
+        raise InputError("cli.run_needs_once")
+    app = state_obj.app()
+    outcomes = Dispatcher(app, worker_id or app.config.daemon["worker_id"] or default_worker_id()).run_once()
+    click.echo(t("run.summary", counts=", ".join(f"{k}={v}" for k, v in sorted(outcomes.items())) or "0"))
+    if outcomes.get("failed"):
+        raise click.exceptions.Exit(int(ExitCode.FAILED))
+
+
+@click.command("daemon")
+@click.option("--worker-id", default=None, help="Tên tiến trình / worker name (default host:pid).")
+@click.pass_obj
+def daemon(state_obj, worker_id: str | None) -> None:  # type: ignore[no-untyped-def]
+    """Chạy nền, đăng bài đúng giờ / run until SIGTERM, publishing on time.
+
+    Example: publisher daemon --worker-id may-chu-1
+    """
+    app = state_obj.app()
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    finished = Daemon(app, worker_id or app.config.daemon["worker_id"] or default_worker_id()).run()
+    if not finished:
+        raise click.exceptions.Exit(int(ExitCode.FAILED))
+
+
+@click.command("log")
+@filter_options
+@click.option("--journal", "show_journal", is_flag=True, help="Xem sổ nhật ký sự kiện / show journal events.")
+@click.option("--actor", help="Chỉ người/tiến trình này (với --journal) / only this actor.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.option("--output", type=click.Path(path_type=Path), help="Ghi ra tệp / write to a file.")
+@click.pass_obj
+def log(state_obj, show_journal: bool, actor: str | None, fmt: str, output: Path | None,  # type: ignore[no-untyped-def]
+        **f: str | None) -> None:
+    """Nhật ký đăng bài / the publish log (every attempt) or the journal.
+
+    \b
+    Ví dụ / examples:
+      publisher log --policy 12/NQ
+      publisher log --since 2026-01-01 --format csv --output nhat-ky-2026.csv
+      publisher log --journal --format json
+    """
+    app = state_obj.app()
+    filters = _filters(app, **f)
+    rows = reports.journal_rows(app, filters, actor) if show_journal else reports.publish_log(app, filters)
+    columns = ("seq", "time", "actor", "event", "subject", "payload", "hash") if show_journal else reports.LOG_COLUMNS
+    if fmt == "table":
+        zone = app.config.timezone
+        shown = [{**r, "time": when(r["time"], zone)} for r in rows]
+        table(shown, [c for c in columns if c not in ("payload", "content_sha256", "author", "approver")])
+        return
+    text = reports.to_json(rows) if fmt == "json" else reports.to_csv(rows, columns)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(t("log.written", path=str(output), count=len(rows)), err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@click.group("audit")
+def audit() -> None:
+    """Kiểm tra nhật ký / audit the journal."""
+
+
+@audit.command("verify")
+@click.pass_obj
+def verify(state_obj) -> None:  # type: ignore[no-untyped-def]
+    """Kiểm tra chuỗi băm của sổ nhật ký / re-compute the journal's hash chain.
+
+    Exit 1 and the first bad entry if anything was edited, deleted or reordered.
+    """
+    app = state_obj.app()
+    with read(app.engine) as conn:
+        count, bad = journal.verify(conn)
+        _, head = journal.head(conn)
+    if bad is not None:
+        click.echo(t("audit.broken", seq=bad, count=count), err=True)
+        raise click.exceptions.Exit(int(ExitCode.FAILED))
+    click.echo(t("audit.ok", count=count, head=head))
+
+
+COMMANDS = [queue, run, daemon, log, audit]

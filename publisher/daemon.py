@@ -1,0 +1,91 @@
+"""The long-running daemon: APScheduler drives one dispatch job.
+
+The dispatch job runs every ``daemon.poll_seconds`` (to see work queued by
+other processes) and, after each run, is pulled forward to the next due time
+or lease expiry it knows of: an idle daemon wakes a couple of times a minute
+for one indexed query, and a due delivery goes out on time, not at the next
+poll.  SIGTERM/SIGINT stop claiming, let the attempt in flight finish (up to
+``daemon.grace_seconds``) and release claimed deliveries not yet started.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import timedelta, timezone
+from typing import TYPE_CHECKING
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from .dispatch import Dispatcher
+from .errors import StorageError
+from .models import utcnow
+
+if TYPE_CHECKING:
+    from .context import App
+
+log = logging.getLogger(__name__)
+_JOB = "dispatch"
+
+
+class Daemon:
+    def __init__(self, app: App, worker: str) -> None:
+        self.app = app
+        self.poll = app.config.daemon["poll_seconds"]
+        self.grace = app.config.daemon["grace_seconds"]
+        self.dispatcher = Dispatcher(app, worker)
+        self.scheduler = BackgroundScheduler(timezone=timezone.utc)
+        self.stop_requested = threading.Event()
+        self.idle = threading.Event()
+        self.idle.set()
+        self._db_down = False
+
+    def run(self) -> bool:
+        """Run until SIGTERM/SIGINT; True if in-flight work finished within the grace period."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stop_requested.set())
+        self.scheduler.add_job(self._dispatch, "interval", seconds=self.poll, id=_JOB, next_run_time=utcnow(),
+                               coalesce=True, max_instances=1, misfire_grace_time=None)
+        self.scheduler.start()
+        log.info("daemon %s started (poll every %ss)", self.dispatcher.worker, self.poll)
+        self.stop_requested.wait()
+        return self.shutdown()
+
+    def shutdown(self) -> bool:
+        log.info("stopping: no new claims; waiting up to %ss for work in flight", self.grace)
+        self.dispatcher.stopping.set()
+        finished = self.idle.wait(self.grace)
+        self.scheduler.shutdown(wait=False)
+        if not finished:
+            log.warning("grace period over with an attempt in flight; its lease will expire and it "
+                        "will be reconciled by the next worker")
+        return finished
+
+    def _dispatch(self) -> None:
+        self.idle.clear()
+        try:
+            while not self.dispatcher.stopping.is_set():
+                outcomes = self.dispatcher.run_once()
+                if outcomes:
+                    log.info("dispatched: %s", dict(outcomes))
+                if self._db_down:
+                    log.info("database reachable again; resuming")
+                    self._db_down = False
+                wake = self.dispatcher.next_wakeup()
+                if wake is None or wake > utcnow():
+                    self._wake_at(wake)
+                    return
+        except StorageError as exc:
+            if not self._db_down:
+                log.error("database unavailable, pausing until it is back: %s", exc)
+                self._db_down = True
+        finally:
+            self.idle.set()
+
+    def _wake_at(self, when) -> None:  # type: ignore[no-untyped-def]
+        """Pull the dispatch job forward to *when* if that is before the next poll."""
+        poll_at = utcnow() + timedelta(seconds=self.poll)
+        target = poll_at if when is None else min(when, poll_at)
+        if not self.dispatcher.stopping.is_set():
+            self.scheduler.modify_job(_JOB, next_run_time=target)

@@ -1,0 +1,74 @@
+"""The demo: one policy from the sample district plan, end to end to the outbox.
+
+The data is written here (not read from ../shared at run time): Kế hoạch
+06/KH-UBND (16/01/2024) of a district People's Committee, which asks that at
+least 70% of high-impact draft policies be communicated from consultation to
+issue, on the portal and on fanpages.  Its dates are moved to today, so the
+rendered post reads as a live consultation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from . import posts, service
+from .dispatch import Dispatcher
+from .errors import ConfigError, NotFound
+from .models import Delivery, Policy, utcnow
+from .store import deliveries as store_deliveries
+from .store.engine import read
+
+if TYPE_CHECKING:
+    from .context import App
+
+AUTHOR = "can-bo-truyen-thong"
+APPROVER = "lanh-dao-phe-duyet"
+CODE = "06/KH-UBND"
+TITLE = ("Kế hoạch thực hiện Đề án “Tổ chức truyền thông chính sách có tác động lớn đến xã hội trong quá trình "
+         "xây dựng văn bản quy phạm pháp luật giai đoạn 2022 - 2027” năm 2024")
+SUMMARY = ("Bảo đảm từ 70% chính sách có tác động lớn đến xã hội được truyền thông từ khi lấy ý kiến đối với đề "
+           "nghị xây dựng văn bản quy phạm pháp luật đến khi thông qua, ban hành; nội dung dự thảo được đăng đầy "
+           "đủ, ngắn gọn, dễ hiểu trên Trang Thông tin điện tử và Fanpage của cơ quan, ban, ngành, địa phương.")
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    policy: Policy
+    post_id: int
+    deliveries: list[Delivery]
+
+
+def run(app: App) -> DemoResult:
+    """Register, write, approve, queue and publish one post; returns what happened."""
+    agency, channels = _outbox_channels(app)
+    policy = _policy(app, agency)
+    post = posts.new_post(app, AUTHOR, {"policy": policy.code, "agency": agency, "template": "moi-gop-y",
+                                        "channels": channels, "at": "now"}, source="demo")
+    ids = posts.approve(app, APPROVER, post.id)
+    Dispatcher(app, "demo").run_once()
+    with read(app.engine) as conn:
+        found = [store_deliveries.get(conn, i) for i in ids]
+    return DemoResult(policy=policy, post_id=post.id, deliveries=[d for d in found if d])
+
+
+def _outbox_channels(app: App) -> tuple[str, list[str]]:
+    for agency in app.config.agencies:
+        names = [c.name for c in app.config.channels.values()
+                 if c.agency == agency and c.type == "outbox" and c.enabled]
+        if names:
+            return agency, names
+    raise ConfigError("demo.no_outbox", path="channels")
+
+
+def _policy(app: App, agency: str) -> Policy:
+    try:
+        return service.get_policy(app, CODE, agency)
+    except NotFound:
+        today = utcnow().astimezone(app.config.timezone).date()
+        return service.add_policy(app, AUTHOR, {
+            "agency": agency, "code": CODE, "title": TITLE, "summary": SUMMARY, "impact": "high",
+            "consultation_opens": today, "consultation_closes": today + timedelta(days=30),
+            "draft_url": "https://example.gov.vn/du-thao/06-kh-ubnd",
+        }, source="demo")

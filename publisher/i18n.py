@@ -1,0 +1,48 @@
+"""Vietnamese-first user-facing messages, English available.
+
+Every message shown to a person has a key in ``locale/messages.toml`` with a
+``vi`` and an ``en`` text (``str.format`` placeholders).  Code raises errors
+and prints tables by key, so the language is chosen once, at the face (CLI or
+web), from ``--lang``, ``PUBLISHER_LANG`` or ``display.language``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+LANGUAGES = ("vi", "en")
+_CATALOGUE = Path(__file__).parent / "locale" / "messages.toml"
+_language = "vi"
+
+
+@cache
+def catalogue() -> dict[str, dict[str, str]]:
+    """All messages, NFC-normalised (typed Vietnamese may arrive decomposed)."""
+    with _CATALOGUE.open("rb") as fh:
+        raw = tomllib.load(fh)
+    return {
+        key: {lang: unicodedata.normalize("NFC", text) for lang, text in texts.items()}
+        for key, texts in raw.items()
+    }
+
+
+def set_language(lang: str) -> None:
+    """Choose the language of every later message; unknown codes fall back to vi."""
+    global _language
+    _language = lang if lang in LANGUAGES else "vi"
+
+
+def language() -> str:
+    return _language
+
+
+def t(key: str, **params: object) -> str:
+    """The message *key* in the current language, with *params* filled in."""
+    texts = catalogue().get(key)
+    if texts is None:  # a missing key is a bug, but never hide the data from the user
+        return f"{key} {params}" if params else key
+    text = texts.get(_language) or texts["vi"]
+    return text.format(**params) if params else text

@@ -1,0 +1,180 @@
+"""What staff do with posts: write, approve (render and freeze), cancel.
+
+A post names a template, its variables and the channels it goes to.  It is
+rendered when written (so a mistake shows at once) and rendered again and
+frozen on approval: each channel gets one delivery whose title, body and media
+hashes are stored with their sha256.  What was approved is what is published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from . import inputs, journal, media
+from .errors import InputError, NotFound, StateError
+from .models import Content, DeliveryState, MediaFile, Policy, Post, PostState, nfc, utcnow
+from .render import text as render_text
+from .service import find_policy
+from .store import deliveries as store_deliveries
+from .store import rows
+from .store.engine import read, write
+from .store.schema import deliveries, policies, posts
+
+if TYPE_CHECKING:
+    from .context import App
+
+S = DeliveryState
+
+
+def new_post(app: App, actor: str, data: dict[str, Any], source: str = "--") -> Post:
+    """Validate, render once for every channel, store as a draft awaiting approval."""
+    inputs.check_keys(data, inputs.POST_KEYS, source)
+    with read(app.engine) as conn:
+        policy = find_policy(conn, inputs.text(data, "policy", source), inputs.text(data, "agency", source, required=False))
+    channels = _channels(app, policy, inputs.names(data, "channels", source), source)
+    template = inputs.text(data, "template", source, required=False) or app.config.default_template
+    variables = _variables(data.get("variables", {}), source)
+    zone = app.config.timezone
+    publish_at = inputs.a_time(data, "at", source, zone) or utcnow()
+    deadline = inputs.a_time(data, "deadline", source, zone)
+    if deadline and deadline <= publish_at:
+        raise InputError("input.dates_order", source=source, first="at", second="deadline")
+    frozen = [media.freeze(app.data_dir, Path(p)) for p in inputs.names(data, "media", source)]
+    for name in channels:  # fail now, not at approval, on a missing variable
+        _content(app, policy, template, variables, name, frozen)
+    with write(app.engine) as conn:
+        pid = conn.execute(insert(posts).values(
+            policy_id=policy.id, template=template, variables=variables, channels=channels,
+            media=[asdict(m) for m in frozen], publish_at=publish_at, deadline_at=deadline,
+            state=PostState.DRAFT, author=actor, created_at=utcnow())).inserted_primary_key[0]
+        post = _get(conn, pid)
+        journal.append(conn, actor, "post.created", f"post:{pid}", _post_payload(post, policy))
+    return post
+
+
+def approve(app: App, actor: str, post_id: int) -> list[int]:
+    """Approve a draft written by someone else; queues one delivery per channel."""
+    with write(app.engine) as conn:
+        post = _get(conn, post_id)
+        if post.state != PostState.DRAFT:
+            raise StateError("post.not_draft", id=post_id, state=post.state.value)
+        if actor == post.author:
+            raise StateError("post.self_approval", id=post_id, author=post.author)
+        policy = _policy(conn, post.policy_id)
+        now = utcnow()
+        conn.execute(update(posts).where(posts.c.id == post_id).values(
+            state=PostState.APPROVED, approver=actor, approved_at=now))
+        journal.append(conn, actor, "post.approved", f"post:{post_id}", {"author": post.author})
+        return [_queue(conn, app, actor, post, policy, name, now) for name in post.channels]
+
+
+def _queue(conn: Connection, app: App, actor: str, post: Post, policy: Policy, channel: str, now: datetime) -> int:
+    content = _content(app, policy, post.template, post.variables, channel, post.media)
+    sha = content.sha256()
+    did = conn.execute(insert(deliveries).values(
+        post_id=post.id, channel=channel, state=S.QUEUED, due_at=post.publish_at, deadline_at=post.deadline_at,
+        title=content.title, body=content.body, media=[asdict(m) for m in content.media], content_sha256=sha,
+        attempts=0, needs_reconcile=False, created_at=now, updated_at=now)).inserted_primary_key[0]
+    journal.append(conn, actor, "delivery.queued", f"delivery:{did}", {
+        "post": post.id, "policy": policy.code, "channel": channel, "due_at": post.publish_at.isoformat(),
+        "content_sha256": sha})
+    return did
+
+
+def cancel(app: App, actor: str, post_id: int, reason: str = "") -> dict[str, list[int]]:
+    """Cancel a post and its deliveries that have not gone out yet."""
+    with write(app.engine) as conn:
+        post = _get(conn, post_id)
+        if post.state == PostState.CANCELLED:
+            raise StateError("post.already_cancelled", id=post_id)
+        found = conn.execute(select(deliveries.c.id, deliveries.c.state).where(deliveries.c.post_id == post_id)).all()
+        cancellable = [r.id for r in found if S(r.state) in (S.QUEUED, S.WAITING)]
+        kept = [r.id for r in found if r.id not in cancellable]
+        if found and not cancellable:
+            raise StateError("post.nothing_to_cancel", id=post_id)
+        conn.execute(update(posts).where(posts.c.id == post_id).values(state=PostState.CANCELLED))
+        journal.append(conn, actor, "post.cancelled", f"post:{post_id}", {"reason": reason})
+        for did in cancellable:
+            store_deliveries.transition(conn, did, S.CANCELLED, last_error=reason or None)
+            journal.append(conn, actor, "delivery.cancelled", f"delivery:{did}", {"reason": reason})
+    return {"cancelled": cancellable, "kept": kept}
+
+
+def get(app: App, post_id: int) -> Post:
+    with read(app.engine) as conn:
+        return _get(conn, post_id)
+
+
+def preview(app: App, post_id: int) -> dict[str, Content]:
+    """The content each channel would get (frozen content once approved)."""
+    with read(app.engine) as conn:
+        post = _get(conn, post_id)
+        policy = _policy(conn, post.policy_id)
+        frozen = conn.execute(rows.delivery_select().where(deliveries.c.post_id == post_id)).all()
+    if frozen:
+        return {r.channel: rows.delivery(r).content for r in frozen}
+    return {c: _content(app, policy, post.template, post.variables, c, post.media) for c in post.channels}
+
+
+def _get(conn: Connection, post_id: int) -> Post:
+    row = conn.execute(select(posts).where(posts.c.id == post_id)).first()
+    if row is None:
+        raise NotFound("post.not_found", id=post_id)
+    return rows.post(row)
+
+
+def _policy(conn: Connection, policy_id: int) -> Policy:
+    return rows.policy(conn.execute(select(policies).where(policies.c.id == policy_id)).one())
+
+
+def _channels(app: App, policy: Policy, names: list[str], source: str) -> list[str]:
+    if not names:
+        names = [n for n, c in app.config.channels.items() if c.agency == policy.agency and c.enabled]
+    if not names:
+        raise InputError("input.required", source=source, field="channels")
+    for name in names:
+        spec = app.config.channels.get(name)
+        if spec is None:
+            raise InputError("input.unknown_channel", source=source, value=name,
+                             choices=", ".join(sorted(app.config.channels)))
+        if spec.agency != policy.agency:
+            raise InputError("input.channel_agency", source=source, value=name, agency=spec.agency,
+                             policy_agency=policy.agency)
+    return names
+
+
+def _variables(value: Any, source: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InputError("input.bad_field", source=source, field="variables", detail="table")
+    return {k: nfc(v) if isinstance(v, str) else v for k, v in value.items()}
+
+
+def _content(app: App, policy: Policy, template: str, variables: dict[str, Any], channel: str,
+             frozen: Sequence[MediaFile]) -> Content:
+    spec = app.config.channels[channel]
+    context = {**variables, "policy": asdict(policy), "channel": channel,
+               "agency": {"code": policy.agency, "name": app.config.agencies[policy.agency].name}}
+    title, body = render_text.render(app.config.template_dirs, template, spec.format, context)
+    return Content(title=title, body=body, media=tuple(frozen))
+
+
+def _post_payload(post: Post, policy: Policy) -> dict[str, Any]:
+    return {"policy": policy.code, "template": post.template, "variables": post.variables,
+            "channels": list(post.channels), "publish_at": post.publish_at.isoformat(),
+            "media": [m.sha256 for m in post.media]}
+
+
+def list_posts(app: App, agency: str | None = None, policy_code: str | None = None) -> list[tuple[Post, str]]:
+    query = select(posts, policies.c.code.label("policy_code")).join(policies).order_by(posts.c.id)
+    if agency:
+        query = query.where(policies.c.agency == agency)
+    if policy_code:
+        query = query.where(policies.c.code == policy_code)
+    with read(app.engine) as conn:
+        return [(rows.post(r), r.policy_code) for r in conn.execute(query)]

@@ -1,0 +1,96 @@
+"""Text rendering of posts from Jinja2 templates.
+
+Templates live in ``templates/posts/<name>.<format>.<ext>``: ``portal`` posts
+are HTML (autoescaped), ``facebook`` posts are plain text.  Staff override a
+built-in template by putting a file of the same name in their own folder: the
+environment is a ``ChoiceLoader`` over the user's folder, then the built-in
+one.  ``StrictUndefined`` makes a missing variable an error instead of a
+blank in a public post; the output is NFC-normalised and checked against the
+format's length limit.  A template may ``{% set title = ... %}``; otherwise
+the policy title is the post title.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from ..errors import InputError
+from ..models import nfc
+
+FORMAT_EXT = {"portal": "html", "facebook": "txt"}
+#: Longest body each format accepts (Graph API: 63,206 characters per post).
+LIMITS = {"portal": 200_000, "facebook": 63_206}
+TITLE_LIMIT = 250
+
+
+def template_name(dirs: Sequence[Path], name: str, fmt: str) -> str | None:
+    """The loader name of template *name* for *fmt*, or None if no folder has it."""
+    rel = f"posts/{name}.{fmt}.{FORMAT_EXT[fmt]}"
+    return rel if any((d / rel).is_file() for d in dirs) else None
+
+
+def available(dirs: Sequence[Path]) -> list[str]:
+    """Names of the templates found in any folder (for help and errors)."""
+    found = {p.name.split(".")[0] for d in dirs for p in (d / "posts").glob("*.*.*")}
+    return sorted(found)
+
+
+def vn_date(value: date | datetime | None) -> str:
+    """16/01/2024 -> 'ngày 16 tháng 01 năm 2024' (the administrative style)."""
+    if value is None:
+        return ""
+    return f"ngày {value.day:02d} tháng {value.month:02d} năm {value.year}"
+
+
+def vn_number(value: int | float) -> str:
+    """10935259 -> '10.935.259' (Vietnamese groups thousands with dots)."""
+    return f"{value:,}".replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+@lru_cache(maxsize=8)
+def environment(dirs: tuple[Path, ...]) -> jinja2.Environment:
+    """The one place Jinja2 environments are built."""
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in dirs]),
+        undefined=jinja2.StrictUndefined,
+        autoescape=lambda name: bool(name and name.endswith(".html")),
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["ngay"] = vn_date
+    env.filters["so"] = vn_number
+    return env
+
+
+def render(dirs: Sequence[Path], name: str, fmt: str, context: dict[str, Any]) -> tuple[str, str]:
+    """Render template *name* for *fmt*; returns ``(title, body)``, both NFC."""
+    rel = template_name(dirs, name, fmt)
+    if rel is None:
+        raise InputError("render.no_template", name=name, format=fmt, available=", ".join(available(dirs)))
+    env = environment(tuple(dirs))
+    try:
+        module = env.get_template(rel).make_module(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise InputError("render.syntax", file=exc.filename or rel, line=exc.lineno, detail=exc.message) from None
+    except jinja2.UndefinedError as exc:
+        raise InputError("render.undefined", file=rel, detail=exc.message) from None
+    except (TypeError, ValueError) as exc:  # a filter given the wrong kind of value
+        raise InputError("render.failed", file=rel, detail=str(exc)) from None
+    title = nfc(str(getattr(module, "title", context["policy"]["title"]))).strip()
+    body = nfc(str(module)).strip() + "\n"
+    _check_limits(rel, fmt, title, body)
+    return title, body
+
+
+def _check_limits(rel: str, fmt: str, title: str, body: str) -> None:
+    if len(body) > LIMITS[fmt]:
+        raise InputError("render.too_long", file=rel, length=len(body), limit=LIMITS[fmt])
+    if not title or len(title) > TITLE_LIMIT:
+        raise InputError("render.bad_title", file=rel, length=len(title), limit=TITLE_LIMIT)

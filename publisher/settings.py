@@ -1,0 +1,62 @@
+"""Every configuration key, declared once with its type, default and help.
+
+``config.py`` validates against these; ``tests/test_docs.py`` checks that the
+README documents each of them.  Channel-type options are declared by each
+channel class (``Channel.options``) and checked by the same code.
+"""
+
+from __future__ import annotations
+
+from .models import Setting
+
+SECTIONS: dict[str, tuple[Setting, ...]] = {
+    "storage": (
+        Setting("data_dir", str, "queue", "Data folder: SQLite database, frozen media, outbox (relative to the config file)."),
+        Setting("database_url", str, "", "SQLAlchemy URL; empty means SQLite at <data_dir>/publisher.db. Must not contain a password."),
+        Setting("database_url_env", str, "", "Name of an environment variable holding the database URL (use this when it has a password)."),
+        Setting("busy_timeout_ms", int, 10000, "SQLite: how long a writer waits for a lock before giving up.", minimum=0),
+    ),
+    "display": (
+        Setting("timezone", str, "Asia/Ho_Chi_Minh", "Zone in which times are shown and typed; storage is always UTC."),
+        Setting("language", str, "vi", "Language of messages: vi or en.", choices=("vi", "en")),
+    ),
+    "daemon": (
+        Setting("worker_id", str, "", "Name of this daemon in the attempt log; empty means host:pid."),
+        Setting("poll_seconds", float, 30.0, "How often the daemon looks for work queued by other processes.", minimum=0.05),
+        Setting("lease_seconds", float, 300.0, "How long a claimed delivery belongs to one worker before it is recovered.", minimum=1),
+        Setting("batch_size", int, 20, "Deliveries claimed per transaction.", minimum=1),
+        Setting("grace_seconds", float, 30.0, "On SIGTERM, how long in-flight attempts may take to finish.", minimum=0),
+    ),
+    "retry": (
+        Setting("max_attempts", int, 8, "Attempts before a delivery is failed.", minimum=1),
+        Setting("base_seconds", float, 30.0, "First back-off delay; doubles each attempt (with jitter).", minimum=0),
+        Setting("max_seconds", float, 3600.0, "Longest back-off delay.", minimum=0),
+        Setting("inline_attempts", int, 3, "Quick retries of a transient fault inside one attempt.", minimum=1),
+        Setting("inline_wait_seconds", float, 1.0, "First wait between quick retries.", minimum=0),
+        Setting("reconcile_delay_seconds", float, 5.0, "Wait before looking again for a post after an ambiguous failure.", minimum=0),
+    ),
+    "templates": (
+        Setting("dir", str, "templates", "Folder of templates that override the built-in ones (relative to the config file)."),
+        Setting("default", str, "moi-gop-y", "Template used when a post names none."),
+    ),
+}
+
+AGENCY: tuple[Setting, ...] = (
+    Setting("name", str, None, "Full name of the agency (cơ quan), shown in posts and reports."),
+)
+
+CHANNEL: tuple[Setting, ...] = (
+    Setting("type", str, None, "Channel kind: outbox (more in later versions)."),
+    Setting("agency", str, None, "Code of the agency that owns this channel (a key of [agencies])."),
+    Setting("format", str, "portal", "Which template variant it gets: portal (HTML article) or facebook (plain text).",
+            choices=("portal", "facebook")),
+    Setting("enabled", bool, True, "A disabled channel keeps its queue but publishes nothing."),
+)
+
+#: Key names that hold a secret: they must be referenced (NAME_env / NAME_file), never inline.
+SECRET_NAMES = ("token", "password", "secret", "app_secret", "api_key", "access_token", "passwd", "private_key")
+
+
+def is_secret_key(key: str) -> bool:
+    k = key.lower()
+    return k in SECRET_NAMES or k.endswith(tuple("_" + n for n in SECRET_NAMES))

@@ -1,0 +1,1 @@
+"""Storage: one SQLAlchemy Core schema, SQLite or PostgreSQL, Alembic migrations."""

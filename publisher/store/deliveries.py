@@ -1,0 +1,95 @@
+"""Delivery state changes and claims: the only code that writes ``deliveries.state``.
+
+Every change is one guarded ``UPDATE ... WHERE state IN (legal sources)``; if
+no row matched, the transition was illegal (or lost a race) and
+:class:`StateError` is raised, so the caller's transaction rolls back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select, update
+
+from ..errors import StateError
+from ..models import DUE_STATES, Delivery, DeliveryState, sources_of, utcnow
+from . import rows
+from .schema import deliveries
+from .types import UTCDateTime
+
+S = DeliveryState
+
+
+def get(conn: Connection, delivery_id: int) -> Delivery | None:
+    row = conn.execute(rows.delivery_select().where(deliveries.c.id == delivery_id)).first()
+    return rows.delivery(row) if row else None
+
+
+def transition(conn: Connection, delivery_id: int, target: DeliveryState, *, owner: str | None = None,
+               **fields: Any) -> None:
+    """Move one delivery to *target* if that is legal from its current state.
+
+    With *owner*, the delivery must also still be leased by that worker: a
+    worker whose lease was recovered by another must not overwrite its result.
+    """
+    query = (update(deliveries)
+             .where(deliveries.c.id == delivery_id, deliveries.c.state.in_(sources_of(target)))
+             .values(state=target, updated_at=utcnow(), **fields))
+    if owner is not None:
+        query = query.where(deliveries.c.lease_owner == owner)
+    if conn.execute(query).rowcount != 1:
+        current = conn.execute(select(deliveries.c.state).where(deliveries.c.id == delivery_id)).scalar()
+        raise StateError("delivery.bad_transition", id=delivery_id, state=current or "?", target=target.value)
+
+
+def _due(now: datetime, channels: list[str]) -> Any:
+    return (deliveries.c.state.in_(DUE_STATES) & deliveries.c.channel.in_(channels)
+            & (func.coalesce(deliveries.c.next_attempt_at, deliveries.c.due_at) <= now))
+
+
+def claim(conn: Connection, worker: str, now: datetime, lease: timedelta, limit: int,
+          channels: list[str]) -> list[Delivery]:
+    """Claim up to *limit* due deliveries for *worker* until ``now + lease``.
+
+    PostgreSQL skips rows another daemon holds (``FOR UPDATE SKIP LOCKED``);
+    SQLite's ``BEGIN IMMEDIATE`` already serialises claimers.
+    """
+    ids = list(conn.execute(
+        select(deliveries.c.id).where(_due(now, channels))
+        .order_by(func.coalesce(deliveries.c.next_attempt_at, deliveries.c.due_at), deliveries.c.id)
+        .limit(limit).with_for_update(skip_locked=True)
+    ).scalars())
+    if not ids:
+        return []
+    conn.execute(
+        update(deliveries).where(deliveries.c.id.in_(ids))
+        .values(state=S.PUBLISHING, lease_owner=worker, lease_expires_at=now + lease, updated_at=now,
+                first_attempt_at=func.coalesce(deliveries.c.first_attempt_at, now))
+    )
+    found = conn.execute(rows.delivery_select().where(deliveries.c.id.in_(ids))).all()
+    return sorted((rows.delivery(r) for r in found), key=lambda d: ids.index(d.id))
+
+
+def expired(conn: Connection, now: datetime) -> list[Delivery]:
+    """Deliveries whose worker died: still publishing after their lease ended."""
+    query = rows.delivery_select().where(deliveries.c.state == S.PUBLISHING, deliveries.c.lease_expires_at < now)
+    return [rows.delivery(r) for r in conn.execute(query.with_for_update(skip_locked=True, of=deliveries))]
+
+
+def next_wakeup(conn: Connection, channels: list[str]) -> datetime | None:
+    """When the dispatcher next has something to do (due work or a lease to recover)."""
+    due = conn.execute(
+        select(func.min(func.coalesce(deliveries.c.next_attempt_at, deliveries.c.due_at), type_=UTCDateTime()))
+        .where(deliveries.c.state.in_(DUE_STATES), deliveries.c.channel.in_(channels))
+    ).scalar()
+    lease = conn.execute(
+        select(func.min(deliveries.c.lease_expires_at, type_=UTCDateTime())).where(deliveries.c.state == S.PUBLISHING)
+    ).scalar()
+    found = [t for t in (due, lease) if t is not None]
+    return min(found) if found else None
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    query = select(deliveries.c.state, func.count()).group_by(deliveries.c.state)
+    return {state: n for state, n in conn.execute(query)}

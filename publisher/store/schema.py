@@ -1,0 +1,108 @@
+"""The schema (SQLAlchemy Core).  Change it only together with a migration."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean, Column, Date, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint,
+)
+
+from .types import JSONText, UTCDateTime
+
+metadata = MetaData()
+
+agencies = Table(
+    "agencies", metadata,
+    Column("code", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+policies = Table(
+    "policies", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("agency", String(64), ForeignKey("agencies.code"), nullable=False),
+    Column("code", String(100), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("impact", String(16), nullable=False),
+    Column("consultation_opens", Date),
+    Column("consultation_closes", Date),
+    Column("passed_on", Date),
+    Column("issued_on", Date),
+    Column("draft_url", Text),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("agency", "code", name="uq_policies_agency_code"),
+)
+
+posts = Table(
+    "posts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("policy_id", Integer, ForeignKey("policies.id"), nullable=False, index=True),
+    Column("template", String(100), nullable=False),
+    Column("variables", JSONText, nullable=False),
+    Column("channels", JSONText, nullable=False),
+    Column("media", JSONText, nullable=False),
+    Column("publish_at", UTCDateTime, nullable=False),
+    Column("deadline_at", UTCDateTime),
+    Column("state", String(16), nullable=False),
+    Column("author", String(100), nullable=False),
+    Column("approver", String(100)),
+    Column("approved_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("post_id", Integer, ForeignKey("posts.id"), nullable=False, index=True),
+    Column("channel", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("deadline_at", UTCDateTime),
+    Column("next_attempt_at", UTCDateTime),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("media", JSONText, nullable=False),
+    Column("content_sha256", String(64), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("needs_reconcile", Boolean, nullable=False, default=False),
+    Column("lease_owner", String(200)),
+    Column("lease_expires_at", UTCDateTime),
+    Column("first_attempt_at", UTCDateTime),
+    Column("remote_id", Text),
+    Column("permalink", Text),
+    Column("published_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("post_id", "channel", name="uq_deliveries_post_channel"),
+)
+# The claim query: due work, oldest first.
+Index("ix_deliveries_due", deliveries.c.state, deliveries.c.due_at)
+
+attempts = Table(
+    "attempts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("delivery_id", Integer, ForeignKey("deliveries.id"), nullable=False, index=True),
+    Column("number", Integer, nullable=False),
+    Column("worker", String(200), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("error", Text),
+    Column("remote_id", Text),
+    Column("permalink", Text),
+)
+
+journal = Table(
+    "journal", metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("event", String(64), nullable=False),
+    Column("subject", String(100), nullable=False, index=True),
+    Column("payload", Text, nullable=False),  # canonical JSON, hashed as stored
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+)
