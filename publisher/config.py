@@ -9,6 +9,7 @@ must be written ``token_env = "NAME"`` or ``token_file = "path"``.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -16,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from . import resources, settings
 from .channels import registry
@@ -114,7 +118,8 @@ def _reject_secrets(table: dict[str, Any], prefix: str) -> None:
         if isinstance(value, dict):
             _reject_secrets(value, path + ".")
         elif settings.is_secret_key(key):
-            raise ConfigError("config.secret_inline", path=path, key=key)
+            # (not key=: PublisherError's first parameter is already called key)
+            raise ConfigError("config.inline_secret", path=path, name=key)
 
 
 def _check_keys(table: dict[str, Any], allowed: set[str], prefix: str) -> None:
@@ -147,6 +152,8 @@ def _value(table: dict[str, Any], s: Setting, prefix: str) -> Any:
         value, ok = float(value), True
     if not ok:
         raise ConfigError("config.wrong_type", path=path, expected=s.type.__name__, got=type(value).__name__)
+    if isinstance(value, float) and not math.isfinite(value):  # TOML allows nan and inf
+        raise ConfigError("config.not_finite", path=path, value=value)
     if s.choices and value not in s.choices:
         raise ConfigError("config.bad_choice", path=path, value=value, choices=", ".join(s.choices))
     if s.minimum is not None and value < s.minimum:
@@ -155,7 +162,7 @@ def _value(table: dict[str, Any], s: Setting, prefix: str) -> Any:
 
 
 def _code(code: str, path: str) -> str:
-    if not _CODE.match(code):
+    if not _CODE.fullmatch(code):
         raise ConfigError("config.bad_code", path=path, value=code)
     return code
 
@@ -183,7 +190,7 @@ def _channel(name: str, table: Any, agencies: dict[str, Agency]) -> ChannelConfi
     if not isinstance(table, dict):
         raise ConfigError("config.not_table", path=prefix[:-1])
     kind = table.get("type")
-    if kind not in registry.CHANNEL_TYPES:
+    if not isinstance(kind, str) or kind not in registry.CHANNEL_TYPES:
         raise ConfigError("config.unknown_channel_type", path=prefix + "type", value=kind,
                           choices=", ".join(sorted(registry.CHANNEL_TYPES)))
     options = registry.CHANNEL_TYPES[kind].options
@@ -197,16 +204,29 @@ def _channel(name: str, table: Any, agencies: dict[str, Agency]) -> ChannelConfi
 
 
 def _database_url(storage: dict[str, Any], data_dir: Path) -> str:
-    url = os.environ.get("PUBLISHER_DATABASE_URL") or ""
+    url, where = os.environ.get("PUBLISHER_DATABASE_URL") or "", "PUBLISHER_DATABASE_URL"
     if not url and storage["database_url_env"]:
-        url = os.environ.get(storage["database_url_env"], "")
+        url, where = os.environ.get(storage["database_url_env"], ""), "storage.database_url_env"
         if not url:
-            raise ConfigError("config.env_unset", path="storage.database_url_env", name=storage["database_url_env"])
+            raise ConfigError("config.env_unset", path=where, name=storage["database_url_env"])
+    if url:  # from the environment: may hold a password, never shown
+        _parse_url(url, where)
+        return url
+    url = storage["database_url"]
     if not url:
-        if re.search(r"://[^/@]*:[^/@]*@", storage["database_url"]):
-            raise ConfigError("config.secret_in_url", path="storage.database_url")
-        url = storage["database_url"]
-    return url or f"sqlite:///{data_dir / 'publisher.db'}"
+        return f"sqlite:///{data_dir / 'publisher.db'}"
+    parsed = _parse_url(url, "storage.database_url")
+    if parsed.password is not None or any(k.lower() == "password" for k in parsed.query):
+        raise ConfigError("config.secret_in_url", path="storage.database_url")
+    return url
+
+
+def _parse_url(url: str, where: str) -> URL:
+    """A parsed database URL; the error names where it came from, never the URL itself."""
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError):
+        raise ConfigError("config.bad_database_url", path=where) from None
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -237,15 +257,21 @@ def _check_templates(config: Config) -> None:
 
 
 def secret(options: dict[str, Any], key: str, path: str) -> str:
-    """Resolve ``<key>_env`` / ``<key>_file`` from channel options (never logged)."""
+    """Resolve ``<key>_env`` / ``<key>_file`` from channel options (never logged).
+
+    A blank value counts as missing: an empty token must not reach a peer.
+    """
     if options.get(f"{key}_env"):
-        value = os.environ.get(options[f"{key}_env"], "")
+        value = os.environ.get(options[f"{key}_env"], "").strip()
         if not value:
             raise ConfigError("config.env_unset", path=f"{path}.{key}_env", name=options[f"{key}_env"])
-        return value.strip()
+        return value
     if options.get(f"{key}_file"):
         try:
-            return Path(options[f"{key}_file"]).read_text(encoding="utf-8").strip()
-        except OSError:
+            value = Path(options[f"{key}_file"]).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
             raise ConfigError("config.secret_file", path=f"{path}.{key}_file", value=options[f"{key}_file"]) from None
+        if not value:
+            raise ConfigError("config.secret_empty", path=f"{path}.{key}_file", value=options[f"{key}_file"])
+        return value
     raise ConfigError("config.secret_missing", path=f"{path}.{key}_env")

@@ -4,6 +4,7 @@ One delivery at a time goes through :meth:`Dispatcher.process`:
 
 - past its deadline → failed (a late "comments close tomorrow" is worse than none);
 - content or media changed since approval → failed (never publish unapproved bytes);
+- lease no longer held (another worker recovered it) → left alone;
 - flagged for reconciliation (an ambiguous failure, or its worker died) →
   ``channel.find()`` first; found → published, never posted twice;
 - publish, with short transient faults retried in place (tenacity);
@@ -106,6 +107,9 @@ class Dispatcher:
     def process(self, d: Delivery) -> str:
         """Take one claimed delivery to its next state; returns that state's name."""
         started = self.clock()
+        if not self._renew(d, started):
+            log.warning("delivery %s: lease lost before the attempt started; left to its new owner", d.id)
+            return "lease_lost"
         if d.deadline_at and started > d.deadline_at:
             return self._fail(d, started, "deadline", f"deadline {d.deadline_at.isoformat()} passed")
         problem = self._tampered(d)
@@ -124,11 +128,17 @@ class Dispatcher:
             log.exception("channel %s crashed on delivery %s", d.channel, d.id)
             return self._failed_attempt(d, started, AmbiguousError(f"{type(exc).__name__}: {exc}"))
 
+    def _renew(self, d: Delivery, now: datetime) -> bool:
+        # a batch can outlive the lease of its last items: re-check ownership just before
+        # talking to the channel, so a worker that was presumed dead never posts a second time
+        with write(self.app.engine) as conn:
+            return store.renew(conn, d.id, self.worker, now + self.lease)
+
     def _publish(self, channel: Channel, d: Delivery) -> Receipt:
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.retry.inline_attempts),
-            wait=tenacity.wait_exponential_jitter(initial=self.retry.inline_wait_seconds,
-                                                  max=max(self.retry.inline_wait_seconds * 8, 0.001)),
+            wait=tenacity.wait_random_exponential(multiplier=self.retry.inline_wait_seconds,
+                                                  max=self.retry.inline_wait_seconds * 8),
             retry=tenacity.retry_if_exception(lambda e: type(e) is TransientError),
             reraise=True,
         )

@@ -39,7 +39,7 @@ def language() -> str:
     return _language
 
 
-def t(key: str, **params: object) -> str:
+def t(key: str, /, **params: object) -> str:
     """The message *key* in the current language, with *params* filled in."""
     texts = catalogue().get(key)
     if texts is None:  # a missing key is a bug, but never hide the data from the user

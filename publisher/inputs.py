@@ -89,7 +89,11 @@ def _parse_time(value: str) -> datetime | date | None:
     try:
         return datetime.fromisoformat(value)
     except ValueError:
+        pass
+    try:  # a bare date; an impossible one (31/02) is reported by the caller, naming the field
         return a_date({"v": value}, "v", "") if value.count("-") == 2 or "/" in value else None
+    except InputError:
+        return None
 
 
 def impact(data: dict[str, Any], source: str) -> Impact:

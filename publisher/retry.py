@@ -29,6 +29,7 @@ def backoff(policy: RetryPolicy, attempt: int, rand: float | None = None) -> tim
     """
     if rand is None:
         rand = random.random()
-    ceiling = min(policy.max_seconds, policy.base_seconds * 2 ** max(attempt - 1, 0))
+    # 2.0 ** 1000 is finite: a huge attempt number saturates at max_seconds instead of overflowing
+    ceiling = min(policy.max_seconds, policy.base_seconds * 2.0 ** min(max(attempt - 1, 0), 1000))
     # never less than half the ceiling: a retry must not hammer a peer that just failed
     return timedelta(seconds=ceiling / 2 + rand * ceiling / 2)

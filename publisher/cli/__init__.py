@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import logging
-import os
 import sys
 from typing import Any
 
@@ -24,15 +23,16 @@ from ..i18n import t
 class State:
     """Options of the top-level command, and the App opened on first use."""
 
-    def __init__(self, config: str | None, actor: str) -> None:
+    def __init__(self, config: str | None, actor: str, lang: str | None = None) -> None:
         self.config_path = config
         self.actor = actor
+        self.lang = lang  # --lang or PUBLISHER_LANG: wins over display.language
         self._app: App | None = None
 
     def app(self, ensure_schema: bool = True) -> App:
         if self._app is None:
             self._app = App.open(self.config_path, ensure_schema=ensure_schema)
-            if not os.environ.get("PUBLISHER_LANG"):
+            if not self.lang:
                 i18n.set_language(self._app.config.language)
         return self._app
 
@@ -90,7 +90,7 @@ def cli(ctx: click.Context, config: str | None, actor: str | None, lang: str | N
     if not verbose:  # migrations and the scheduler narrate every step; keep the terminal readable
         for name in ("alembic", "apscheduler"):
             logging.getLogger(name).setLevel(logging.WARNING)
-    state = State(config, actor or _login())
+    state = State(config, actor or _login(), lang)
     ctx.obj = state
     ctx.call_on_close(state.close)
 

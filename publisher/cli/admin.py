@@ -13,7 +13,10 @@ from .output import dump
 
 @click.group("config")
 def config() -> None:
-    """Cấu hình / configuration."""
+    """Cấu hình / configuration.
+
+    Example: publisher config check
+    """
 
 
 @config.command("check")
@@ -54,13 +57,22 @@ def check(state, as_json: bool) -> None:  # type: ignore[no-untyped-def]
 
 @click.group("db")
 def db() -> None:
-    """Cơ sở dữ liệu / database schema."""
+    """Cơ sở dữ liệu / database schema.
+
+    \b
+    Ví dụ / examples:
+      publisher db current
+      publisher db upgrade
+    """
 
 
 @db.command("upgrade")
 @click.pass_obj
 def upgrade(state) -> None:  # type: ignore[no-untyped-def]
-    """Nâng cấp lược đồ CSDL / create or upgrade the schema (back it up first)."""
+    """Nâng cấp lược đồ CSDL / create or upgrade the schema (back it up first).
+
+    Example: publisher --config /etc/publisher/config.toml db upgrade
+    """
     app = state.app(ensure_schema=False)
     before, after = migrate.upgrade(app.engine)
     if before == after:
@@ -72,7 +84,10 @@ def upgrade(state) -> None:  # type: ignore[no-untyped-def]
 @db.command("current")
 @click.pass_obj
 def current(state) -> None:  # type: ignore[no-untyped-def]
-    """Phiên bản lược đồ hiện tại / the schema revision of the database."""
+    """Phiên bản lược đồ hiện tại / the schema revision of the database.
+
+    Example: publisher db current
+    """
     app = state.app(ensure_schema=False)
     click.echo(t("db.current", current=migrate.current(app.engine) or "-", head=migrate.head()))
 

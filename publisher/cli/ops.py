@@ -95,10 +95,11 @@ def daemon(state_obj, worker_id: str | None) -> None:  # type: ignore[no-untyped
 @filter_options
 @click.option("--journal", "show_journal", is_flag=True, help="Xem sổ nhật ký sự kiện / show journal events.")
 @click.option("--actor", help="Chỉ người/tiến trình này (với --journal) / only this actor.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
-@click.option("--output", type=click.Path(path_type=Path), help="Ghi ra tệp / write to a file.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
+              help="table (mặc định), csv, json; với --output: theo đuôi tệp (.json, còn lại csv).")
+@click.option("--output", type=click.Path(path_type=Path), help="Ghi ra tệp CSV/JSON / write a CSV or JSON file.")
 @click.pass_obj
-def log(state_obj, show_journal: bool, actor: str | None, fmt: str, output: Path | None,  # type: ignore[no-untyped-def]
+def log(state_obj, show_journal: bool, actor: str | None, fmt: str | None, output: Path | None,  # type: ignore[no-untyped-def]
         **f: str | None) -> None:
     """Nhật ký đăng bài / the publish log (every attempt) or the journal.
 
@@ -108,6 +109,11 @@ def log(state_obj, show_journal: bool, actor: str | None, fmt: str, output: Path
       publisher log --since 2026-01-01 --format csv --output nhat-ky-2026.csv
       publisher log --journal --format json
     """
+    if output is not None:  # a table is for the screen: a file gets CSV, or JSON for *.json
+        if fmt == "table":
+            raise InputError("cli.output_table")
+        fmt = fmt or ("json" if output.suffix.lower() == ".json" else "csv")
+    fmt = fmt or "table"
     app = state_obj.app()
     filters = _filters(app, **f)
     rows = reports.journal_rows(app, filters, actor) if show_journal else reports.publish_log(app, filters)
@@ -119,7 +125,10 @@ def log(state_obj, show_journal: bool, actor: str | None, fmt: str, output: Path
         return
     text = reports.to_json(rows) if fmt == "json" else reports.to_csv(rows, columns)
     if output:
-        output.write_text(text, encoding="utf-8")
+        try:  # newline="": keep the CSV's own \r\n line ends on every platform
+            output.write_text(text, encoding="utf-8", newline="")
+        except OSError as exc:
+            raise InputError("input.cannot_write", path=str(output), detail=exc.strerror or str(exc)) from None
         click.echo(t("log.written", path=str(output), count=len(rows)), err=True)
     else:
         click.echo(text, nl=False)
@@ -127,7 +136,10 @@ def log(state_obj, show_journal: bool, actor: str | None, fmt: str, output: Path
 
 @click.group("audit")
 def audit() -> None:
-    """Kiểm tra nhật ký / audit the journal."""
+    """Kiểm tra nhật ký / audit the journal.
+
+    Example: publisher audit verify
+    """
 
 
 @audit.command("verify")
@@ -136,6 +148,7 @@ def verify(state_obj) -> None:  # type: ignore[no-untyped-def]
     """Kiểm tra chuỗi băm của sổ nhật ký / re-compute the journal's hash chain.
 
     Exit 1 and the first bad entry if anything was edited, deleted or reordered.
+    Example: publisher audit verify
     """
     app = state_obj.app()
     with read(app.engine) as conn:

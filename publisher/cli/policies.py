@@ -14,7 +14,14 @@ from .output import dump, table, when
 
 @click.group("policy")
 def policy() -> None:
-    """Chính sách (dự thảo VBQPPL) / policies under consultation."""
+    """Chính sách (dự thảo VBQPPL) / policies under consultation.
+
+    \b
+    Ví dụ / examples:
+      publisher policy add --file chinh-sach.toml
+      publisher policy list --json
+      publisher policy show 12/NQ
+    """
 
 
 @policy.command("add")
@@ -42,7 +49,7 @@ def add(state, file: Path | None, as_json: bool, **flags: str | None) -> None:  
     """
     data = service.load_input(file) if file else {}
     data.update({k: v for k, v in flags.items() if v is not None})
-    created = service.add_policy(state.app(), state.actor, data, source=str(file) if file else "--")
+    created = service.add_policy(state.app(), state.actor, data, source=str(file) if file else t("cli.flags_source"))
     if as_json:
         dump(asdict(created))
     else:

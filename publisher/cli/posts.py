@@ -16,7 +16,14 @@ from .output import dump, table, when
 
 @click.group("post")
 def post() -> None:
-    """Bài đăng / posts: write, approve, cancel."""
+    """Bài đăng / posts: write, approve, cancel.
+
+    \b
+    Ví dụ / examples:
+      publisher post new --policy 12/NQ --channel fanpage --at "2026-12-01 08:00"
+      publisher --as truong-phong post approve 3
+      publisher post show 3
+    """
 
 
 @post.command("new")
@@ -49,7 +56,7 @@ def new(state, file: Path | None, variables: tuple[str, ...], channels: tuple[st
         data["media"] = [str(m) for m in media]
     if variables:
         data["variables"] = {**data.get("variables", {}), **_pairs(variables)}
-    created = posts.new_post(state.app(), state.actor, data, source=str(file) if file else "--")
+    created = posts.new_post(state.app(), state.actor, data, source=str(file) if file else t("cli.flags_source"))
     if as_json:
         dump(asdict(created))
     else:
@@ -96,7 +103,10 @@ def cancel(state, post_id: int, reason: str) -> None:  # type: ignore[no-untyped
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def show(state, post_id: int, as_json: bool) -> None:  # type: ignore[no-untyped-def]
-    """Xem bài và nội dung từng kênh / show a post and what each channel gets."""
+    """Xem bài và nội dung từng kênh / show a post and what each channel gets.
+
+    Example: publisher post show 3 --json
+    """
     app = state.app()
     found = posts.get(app, post_id)
     contents = posts.preview(app, post_id)

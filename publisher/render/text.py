@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from ..errors import InputError
 from ..models import nfc
@@ -41,15 +42,33 @@ def available(dirs: Sequence[Path]) -> list[str]:
     return sorted(found)
 
 
-def vn_date(value: date | datetime | None) -> str:
-    """16/01/2024 -> 'ngày 16 tháng 01 năm 2024' (the administrative style)."""
-    if value is None:
+def vn_date(value: date | datetime | str | None) -> str:
+    """16/01/2024 -> 'ngày 16 tháng 01 năm 2024' (the administrative style).
+
+    Also takes an ISO date written as text (``--var han=2024-01-16``).
+    """
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value.strip())  # ValueError -> render.failed
+    if not isinstance(value, date):
+        raise TypeError(f"ngay: {value!r} is not a date")
     return f"ngày {value.day:02d} tháng {value.month:02d} năm {value.year}"
 
 
-def vn_number(value: int | float) -> str:
-    """10935259 -> '10.935.259' (Vietnamese groups thousands with dots)."""
+def vn_number(value: int | float | str) -> str:
+    """10935259 -> '10.935.259' (Vietnamese groups thousands with dots).
+
+    Also takes a number written as text (``--var so_nguoi=10935259``).
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = int(text)
+        except ValueError:
+            value = float(text)  # ValueError -> render.failed
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"so: {value!r} is not a number")
     return f"{value:,}".replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
@@ -75,15 +94,24 @@ def render(dirs: Sequence[Path], name: str, fmt: str, context: dict[str, Any]) -
     if rel is None:
         raise InputError("render.no_template", name=name, format=fmt, available=", ".join(available(dirs)))
     env = environment(tuple(dirs))
+    file = rel
     try:
-        module = env.get_template(rel).make_module(context)
+        template = env.get_template(rel)
+        file = template.filename or rel  # the copy actually used: the user's or the built-in one
+        module = template.make_module(context)
     except jinja2.TemplateSyntaxError as exc:
         raise InputError("render.syntax", file=exc.filename or rel, line=exc.lineno, detail=exc.message) from None
     except jinja2.UndefinedError as exc:
-        raise InputError("render.undefined", file=rel, detail=exc.message) from None
-    except (TypeError, ValueError) as exc:  # a filter given the wrong kind of value
-        raise InputError("render.failed", file=rel, detail=str(exc)) from None
-    title = nfc(str(getattr(module, "title", context["policy"]["title"]))).strip()
+        raise InputError("render.undefined", file=file, detail=exc.message) from None
+    except jinja2.TemplateError as exc:  # e.g. {% include %} of a missing file
+        raise InputError("render.failed", file=file, detail=f"{type(exc).__name__}: {exc}") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError, AttributeError) as exc:
+        # a filter given the wrong kind of value, {{ 1 / 0 }}...: the template's fault, not ours
+        raise InputError("render.failed", file=file, detail=f"{type(exc).__name__}: {exc}") from None
+    title_value = getattr(module, "title", context["policy"]["title"])
+    if isinstance(title_value, markupsafe.Markup):  # {% set title %}...{% endset %} in HTML: escaped
+        title_value = title_value.unescape()
+    title = nfc(str(title_value)).strip()
     body = nfc(str(module)).strip() + "\n"
     _check_limits(rel, fmt, title, body)
     return title, body

@@ -71,6 +71,15 @@ def claim(conn: Connection, worker: str, now: datetime, lease: timedelta, limit:
     return sorted((rows.delivery(r) for r in found), key=lambda d: ids.index(d.id))
 
 
+def renew(conn: Connection, delivery_id: int, owner: str, until: datetime) -> bool:
+    """Extend *owner*'s lease; False if it no longer holds it (recovered by another)."""
+    query = (update(deliveries)
+             .where(deliveries.c.id == delivery_id, deliveries.c.state == S.PUBLISHING,
+                    deliveries.c.lease_owner == owner)
+             .values(lease_expires_at=until))
+    return conn.execute(query).rowcount == 1
+
+
 def expired(conn: Connection, now: datetime) -> list[Delivery]:
     """Deliveries whose worker died: still publishing after their lease ended."""
     query = rows.delivery_select().where(deliveries.c.state == S.PUBLISHING, deliveries.c.lease_expires_at < now)

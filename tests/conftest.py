@@ -1,0 +1,170 @@
+"""Shared fixtures: real SQLite and PostgreSQL, a project folder per test.
+
+``backend`` runs a test on both engines.  PostgreSQL is the machine's server
+(127.0.0.1:5432, or ``PUBLISHER_TEST_PG``); each test gets a fresh database.
+Without a server the PostgreSQL case is skipped locally and fails in CI
+(``CI=true``), so a green CI always means both engines passed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from publisher import i18n
+from publisher.context import App
+
+PG_ADMIN = os.environ.get("PUBLISHER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+ROOT = Path(__file__).resolve().parent.parent
+
+BASE_CONFIG = """
+[storage]
+data_dir = "data"
+
+[daemon]
+poll_seconds = 0.2
+lease_seconds = 5
+grace_seconds = 10
+
+[retry]
+max_attempts = 3
+base_seconds = 1
+max_seconds = 2
+inline_attempts = 2
+inline_wait_seconds = 0.01
+reconcile_delay_seconds = 1
+
+[agencies.tinh]
+name = "Ủy ban nhân dân tỉnh Thử Nghiệm"
+
+[agencies.xa]
+name = "Ủy ban nhân dân xã Thử Nghiệm"
+
+[channels.portal]
+type = "outbox"
+agency = "tinh"
+format = "portal"
+
+[channels.fanpage]
+type = "outbox"
+agency = "tinh"
+format = "facebook"
+
+[channels.xa-fanpage]
+type = "outbox"
+agency = "xa"
+format = "facebook"
+"""
+
+
+@pytest.fixture(autouse=True)
+def _vietnamese() -> Iterator[None]:
+    i18n.set_language("vi")
+    yield
+    i18n.set_language("vi")
+
+
+def _pg_available() -> bool:
+    try:
+        engine = create_engine(PG_ADMIN, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    if not _pg_available():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI and unreachable at {PG_ADMIN}")
+        pytest.skip("PostgreSQL not reachable (set PUBLISHER_TEST_PG); skipped outside CI")
+    return PG_ADMIN
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test."""
+    name = f"publisher_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield pg_server.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL: SQLite in the test folder, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'data' / 'publisher.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project folder with config.toml (SQLite under ./data), as the cwd."""
+    (tmp_path / "config.toml").write_text(BASE_CONFIG, encoding="utf-8")
+    (tmp_path / "templates").mkdir()
+    monkeypatch.chdir(tmp_path)
+    for var in ("PUBLISHER_CONFIG", "PUBLISHER_DATABASE_URL", "PUBLISHER_LANG", "PUBLISHER_USER"):
+        monkeypatch.delenv(var, raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def app(project: Path, backend: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
+    """An opened App on each backend, with the test config."""
+    monkeypatch.setenv("PUBLISHER_DATABASE_URL", backend)
+    opened = App.open(project / "config.toml")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def sqlite_app(project: Path) -> Iterator[App]:
+    opened = App.open(project / "config.toml")
+    yield opened
+    opened.close()
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the real ``publisher`` command in a subprocess."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "publisher", *args], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+POLICY = {
+    "code": "12/2026/NQ-HĐND",
+    "title": "Nghị quyết quy định mức hỗ trợ học phí",
+    "summary": "Hỗ trợ học phí cho học sinh vùng khó khăn.",
+    "consultation_opens": "2026-12-01",
+    "consultation_closes": "2026-12-31",
+    "draft_url": "https://tinh.example.gov.vn/du-thao/12",
+}
+
+
+def set_daemon_options(project: Path, **options: object) -> None:
+    """Change or add keys of the [daemon] table of the project's config.toml."""
+    import re
+
+    config = project / "config.toml"
+    head, rest = config.read_text(encoding="utf-8").split("[daemon]\n", 1)
+    for key, value in options.items():
+        line = re.compile(rf"^{key} = .*$", re.M)
+        rest = line.sub(f"{key} = {value}", rest, count=1) if line.search(rest) else f"{key} = {value}\n{rest}"
+    config.write_text(f"{head}[daemon]\n{rest}", encoding="utf-8")

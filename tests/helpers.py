@@ -1,0 +1,25 @@
+"""Small builders shared by the tests (real library calls, no fakes)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from publisher import posts, service
+from publisher.context import App
+from publisher.models import utcnow
+
+from .conftest import POLICY
+
+
+def add_policy(app: App, code: str = POLICY["code"], agency: str = "tinh", **extra: Any) -> Any:
+    return service.add_policy(app, "bien-tap", {**POLICY, "code": code, "agency": agency, **extra})
+
+
+def approved_post(app: App, channels: tuple[str, ...] = ("portal", "fanpage"), at: datetime | None = None,
+                  code: str = POLICY["code"], **extra: Any) -> list[int]:
+    """A post written by 'bien-tap', approved by 'truong-phong'; returns delivery ids."""
+    when = (at or utcnow() - timedelta(seconds=1)).isoformat()
+    post = posts.new_post(app, "bien-tap", {"policy": code, "agency": "tinh", "channels": list(channels),
+                                            "at": when, **extra})
+    return posts.approve(app, "truong-phong", post.id)
