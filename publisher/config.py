@@ -112,20 +112,26 @@ def build(raw: dict[str, Any], path: Path | None, base_dir: Path) -> Config:
     return config
 
 
+def _shown(value: object) -> str:
+    """User text as it can be shown in a one-line error: control characters escaped."""
+    text = str(value)
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def _reject_secrets(table: dict[str, Any], prefix: str) -> None:
     for key, value in table.items():
-        path = f"{prefix}{key}"
+        path = f"{prefix}{_shown(key)}"
         if isinstance(value, dict):
             _reject_secrets(value, path + ".")
         elif settings.is_secret_key(key):
             # (not key=: PublisherError's first parameter is already called key)
-            raise ConfigError("config.inline_secret", path=path, name=key)
+            raise ConfigError("config.inline_secret", path=path, name=_shown(key))
 
 
 def _check_keys(table: dict[str, Any], allowed: set[str], prefix: str) -> None:
     for key in table:
         if key not in allowed:
-            raise ConfigError("config.unknown_key", path=f"{prefix}{key}", allowed=", ".join(sorted(allowed)))
+            raise ConfigError("config.unknown_key", path=f"{prefix}{_shown(key)}", allowed=", ".join(sorted(allowed)))
 
 
 def _section(raw: dict[str, Any], name: str, decl: tuple[Setting, ...]) -> dict[str, Any]:
@@ -155,7 +161,7 @@ def _value(table: dict[str, Any], s: Setting, prefix: str) -> Any:
     if isinstance(value, float) and not math.isfinite(value):  # TOML allows nan and inf
         raise ConfigError("config.not_finite", path=path, value=value)
     if s.choices and value not in s.choices:
-        raise ConfigError("config.bad_choice", path=path, value=value, choices=", ".join(s.choices))
+        raise ConfigError("config.bad_choice", path=path, value=_shown(value), choices=", ".join(s.choices))
     if s.minimum is not None and value < s.minimum:
         raise ConfigError("config.too_small", path=path, value=value, minimum=s.minimum)
     return value
@@ -163,7 +169,7 @@ def _value(table: dict[str, Any], s: Setting, prefix: str) -> Any:
 
 def _code(code: str, path: str) -> str:
     if not _CODE.fullmatch(code):
-        raise ConfigError("config.bad_code", path=path, value=code)
+        raise ConfigError("config.bad_code", path=_shown(path), value=_shown(code))
     return code
 
 
@@ -191,12 +197,12 @@ def _channel(name: str, table: Any, agencies: dict[str, Agency]) -> ChannelConfi
         raise ConfigError("config.not_table", path=prefix[:-1])
     kind = table.get("type")
     if not isinstance(kind, str) or kind not in registry.CHANNEL_TYPES:
-        raise ConfigError("config.unknown_channel_type", path=prefix + "type", value=kind,
+        raise ConfigError("config.unknown_channel_type", path=prefix + "type", value=_shown(kind),
                           choices=", ".join(sorted(registry.CHANNEL_TYPES)))
     options = registry.CHANNEL_TYPES[kind].options
     values = _values(table, settings.CHANNEL + options, prefix)
     if values["agency"] not in agencies:
-        raise ConfigError("config.unknown_agency", path=prefix + "agency", value=values["agency"],
+        raise ConfigError("config.unknown_agency", path=prefix + "agency", value=_shown(values["agency"]),
                           choices=", ".join(sorted(agencies)))
     common = {s.key for s in settings.CHANNEL}
     return ChannelConfig(name=name, type=kind, agency=values["agency"], format=values["format"],
@@ -233,7 +239,7 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError("config.bad_timezone", path="display.timezone", value=name) from None
+        raise ConfigError("config.bad_timezone", path="display.timezone", value=_shown(name)) from None
 
 
 def _template_dirs(folder: str, base_dir: Path, user_file: bool) -> tuple[Path, ...]:
@@ -241,7 +247,7 @@ def _template_dirs(folder: str, base_dir: Path, user_file: bool) -> tuple[Path, 
     builtin = resources.builtin_templates().resolve()
     if not user.is_dir():
         if user_file:
-            raise ConfigError("config.missing_dir", path="templates.dir", value=str(user))
+            raise ConfigError("config.missing_dir", path="templates.dir", value=_shown(user))
         return (builtin,)
     return (user,) if user == builtin else (user, builtin)
 
@@ -253,7 +259,7 @@ def _check_templates(config: Config) -> None:
     for fmt in sorted(formats):
         if template_name(config.template_dirs, config.default_template, fmt) is None:
             raise ConfigError("config.missing_template", path="templates.default",
-                              value=config.default_template, format=fmt)
+                              value=_shown(config.default_template), format=fmt)
 
 
 def secret(options: dict[str, Any], key: str, path: str) -> str:

@@ -76,6 +76,9 @@ class Daemon:
                 if wake is None or wake > utcnow():
                     self._wake_at(wake)
                     return
+                if not outcomes:  # due but claimed by another daemon this instant: don't spin
+                    self._wake_at(utcnow() + timedelta(seconds=1))
+                    return
         except StorageError as exc:
             if not self._db_down:
                 log.error("database unavailable, pausing until it is back: %s", exc)

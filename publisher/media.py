@@ -27,10 +27,15 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def freeze(data_dir: Path, source: Path) -> MediaFile:
-    """Copy *source* into the media store; returns its frozen record."""
+def check(source: Path) -> None:
+    """Refuse a media file that is not there (before anything is written)."""
     if not source.is_file():
         raise InputError("input.media_missing", path=str(source))
+
+
+def freeze(data_dir: Path, source: Path) -> MediaFile:
+    """Copy *source* into the media store; returns its frozen record."""
+    check(source)
     sha = file_sha256(source)
     relative = Path("media") / sha[:2] / f"{sha}{source.suffix.lower()}"
     target = data_dir / relative

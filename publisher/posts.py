@@ -45,9 +45,12 @@ def new_post(app: App, actor: str, data: dict[str, Any], source: str = "--") -> 
     deadline = inputs.a_time(data, "deadline", source, zone)
     if deadline and deadline <= publish_at:
         raise InputError("input.dates_order", source=source, first="at", second="deadline")
-    frozen = [media.freeze(app.data_dir, Path(p)) for p in inputs.names(data, "media", source)]
+    sources = [Path(p) for p in inputs.names(data, "media", source)]
+    for path in sources:
+        media.check(path)
     for name in channels:  # fail now, not at approval, on a missing variable
-        _content(app, policy, template, variables, name, frozen)
+        _content(app, policy, template, variables, name, ())
+    frozen = [media.freeze(app.data_dir, path) for path in sources]  # only once the post is known good
     with write(app.engine) as conn:
         pid = conn.execute(insert(posts).values(
             policy_id=policy.id, template=template, variables=variables, channels=channels,

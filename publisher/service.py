@@ -109,7 +109,7 @@ def find_policy(conn: Connection, code: str, agency: str | None = None) -> Polic
         raise NotFound("policy.not_found", code=code)
     if len(found) > 1:
         raise InputError("input.policy_ambiguous", source="--policy", code=code,
-                         agencies=", ".join(p.agency for p in found))
+                         agencies=", ".join(sorted(p.agency for p in found)))
     return found[0]
 
 

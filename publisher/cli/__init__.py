@@ -41,8 +41,29 @@ class State:
             self._app.close()
 
 
+# click >= 8.2: "publisher policy" alone shows its help through this UsageError; keep that as it is
+_SHOWS_HELP: tuple[type[Exception], ...] = tuple(
+    e for e in (getattr(click.exceptions, "NoArgsIsHelpError", None),) if e is not None)
+
+
+def _usage_error(exc: click.UsageError) -> click.exceptions.Exit:
+    """A bad flag or argument, as one line like every other mistake (Click's text, our prefix)."""
+    hint = f" ({exc.ctx.command_path} --help)" if exc.ctx is not None else ""
+    click.echo(f"{t('cli.error')}: {exc.format_message()}{hint}", err=True)
+    return click.exceptions.Exit(int(ExitCode.USAGE))
+
+
 class Group(click.Group):
     """A group that turns PublisherError into a message and an exit code."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:  # a bad top-level option, e.g. --lang fr
+            if isinstance(exc, _SHOWS_HELP):
+                raise
+            raise _usage_error(exc) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -50,6 +71,10 @@ class Group(click.Group):
         except PublisherError as exc:
             click.echo(f"{t('cli.error')}: {exc}", err=True)
             ctx.exit(int(exc.exit_code))
+        except click.UsageError as exc:  # a bad option or argument of a subcommand
+            if isinstance(exc, _SHOWS_HELP):
+                raise
+            raise _usage_error(exc) from None
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:  # a bug: say so plainly, keep the traceback for --debug

@@ -99,8 +99,8 @@ def daemon(state_obj, worker_id: str | None) -> None:  # type: ignore[no-untyped
               help="table (mặc định), csv, json; với --output: theo đuôi tệp (.json, còn lại csv).")
 @click.option("--output", type=click.Path(path_type=Path), help="Ghi ra tệp CSV/JSON / write a CSV or JSON file.")
 @click.pass_obj
-def log(state_obj, show_journal: bool, actor: str | None, fmt: str | None, output: Path | None,  # type: ignore[no-untyped-def]
-        **f: str | None) -> None:
+def log(state_obj, show_journal: bool, actor: str | None,  # type: ignore[no-untyped-def]
+        fmt: str | None, output: Path | None, **f: str | None) -> None:
     """Nhật ký đăng bài / the publish log (every attempt) or the journal.
 
     \b

@@ -62,7 +62,7 @@ def _sqlite(url, busy_timeout_ms: int) -> Engine:  # type: ignore[no-untyped-def
 @contextmanager
 def write(engine: Engine) -> Iterator[Connection]:
     """A short write transaction: commit on success, roll back on error."""
-    with _unavailable_as_error():
+    with _unavailable_as_error(engine):
         with engine.begin() as conn:
             yield conn
 
@@ -70,7 +70,7 @@ def write(engine: Engine) -> Iterator[Connection]:
 @contextmanager
 def read(engine: Engine) -> Iterator[Connection]:
     """A read-only transaction (never takes SQLite's write lock)."""
-    with _unavailable_as_error():
+    with _unavailable_as_error(engine):
         with engine.connect() as conn:
             conn = conn.execution_options(**{_READONLY: True})
             with conn.begin():
@@ -78,9 +78,11 @@ def read(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
-def _unavailable_as_error() -> Iterator[None]:
+def _unavailable_as_error(engine: Engine) -> Iterator[None]:
     try:
         yield
     except OperationalError as exc:
-        # the URL may hold a host name but never a password (config refuses one)
-        raise StorageError("store.unavailable", detail=str(exc.orig).strip().splitlines()[0]) from None
+        detail = (str(exc.orig).strip().splitlines() or ["?"])[0]
+        if engine.url.password:  # a URL from the environment may carry one: never show it
+            detail = detail.replace(str(engine.url.password), "***")
+        raise StorageError("store.unavailable", detail=detail) from None
