@@ -90,9 +90,11 @@ def build(raw: dict[str, Any], path: Path | None, base_dir: Path) -> Config:
     _check_keys(raw, set(settings.SECTIONS) | {"agencies", "channels"}, "")
     sec = {name: _section(raw, name, decl) for name, decl in settings.SECTIONS.items()}
     agencies = _agencies(raw.get("agencies", {}))
-    channels = _channels(raw.get("channels", {}), agencies)
+    channels = _channels(raw.get("channels", {}), agencies, base_dir)
     data_dir = base_dir / sec["storage"]["data_dir"]
-    template_dirs = _template_dirs(sec["templates"]["dir"], base_dir, user_file=path is not None)
+    # a folder the user named must exist; the built-in defaults' "templates" may be absent here
+    explicit_dir = path is not None and isinstance(raw.get("templates"), dict) and "dir" in raw["templates"]
+    template_dirs = _template_dirs(sec["templates"]["dir"], base_dir, explicit=explicit_dir)
     config = Config(
         path=path,
         base_dir=base_dir,
@@ -185,13 +187,13 @@ def _agencies(raw: Any) -> dict[str, Agency]:
     return out
 
 
-def _channels(raw: Any, agencies: dict[str, Agency]) -> dict[str, ChannelConfig]:
+def _channels(raw: Any, agencies: dict[str, Agency], base_dir: Path) -> dict[str, ChannelConfig]:
     if not isinstance(raw, dict):
         raise ConfigError("config.not_table", path="channels")
-    return {name: _channel(name, table, agencies) for name, table in raw.items()}
+    return {name: _channel(name, table, agencies, base_dir) for name, table in raw.items()}
 
 
-def _channel(name: str, table: Any, agencies: dict[str, Agency]) -> ChannelConfig:
+def _channel(name: str, table: Any, agencies: dict[str, Agency], base_dir: Path) -> ChannelConfig:
     prefix = f"channels.{_code(name, f'channels.{name}')}."
     if not isinstance(table, dict):
         raise ConfigError("config.not_table", path=prefix[:-1])
@@ -204,6 +206,9 @@ def _channel(name: str, table: Any, agencies: dict[str, Agency]) -> ChannelConfi
     if values["agency"] not in agencies:
         raise ConfigError("config.unknown_agency", path=prefix + "agency", value=_shown(values["agency"]),
                           choices=", ".join(sorted(agencies)))
+    for s in options:
+        if s.is_path and values[s.key]:
+            values[s.key] = str(base_dir / values[s.key])  # absolute values stay as they are
     common = {s.key for s in settings.CHANNEL}
     return ChannelConfig(name=name, type=kind, agency=values["agency"], format=values["format"],
                          enabled=values["enabled"], options={k: v for k, v in values.items() if k not in common})
@@ -242,19 +247,18 @@ def _zone(name: str) -> ZoneInfo:
         raise ConfigError("config.bad_timezone", path="display.timezone", value=_shown(name)) from None
 
 
-def _template_dirs(folder: str, base_dir: Path, user_file: bool) -> tuple[Path, ...]:
+def _template_dirs(folder: str, base_dir: Path, explicit: bool) -> tuple[Path, ...]:
+    """The user's folder (if any) before the built-in one; a folder named but missing is an error."""
     user = (base_dir / folder).resolve()
     builtin = resources.builtin_templates().resolve()
     if not user.is_dir():
-        if user_file:
+        if explicit:
             raise ConfigError("config.missing_dir", path="templates.dir", value=_shown(user))
         return (builtin,)
     return (user,) if user == builtin else (user, builtin)
 
 
 def _check_templates(config: Config) -> None:
-
-
     formats = {c.format for c in config.channels.values()} or {"portal"}
     for fmt in sorted(formats):
         if template_name(config.template_dirs, config.default_template, fmt) is None:

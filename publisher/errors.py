@@ -46,7 +46,7 @@ class PublisherError(Exception):
 
     exit_code = ExitCode.FAILED
 
-    def __init__(self, key: str, **params: object) -> None:
+    def __init__(self, key: str, /, **params: object) -> None:
         super().__init__(key)
         self.key = key
         self.params = params

@@ -191,3 +191,4 @@ class Setting:
     help: str
     choices: tuple[str, ...] = ()
     minimum: float | None = None
+    is_path: bool = False  # a relative value is relative to the config file, not the cwd

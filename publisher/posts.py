@@ -18,6 +18,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from . import inputs, journal, media
 from .errors import InputError, NotFound, StateError
+from .i18n import t
 from .models import Content, DeliveryState, MediaFile, Policy, Post, PostState, nfc, utcnow
 from .render import text as render_text
 from .service import find_policy
@@ -66,7 +67,7 @@ def approve(app: App, actor: str, post_id: int) -> list[int]:
     with write(app.engine) as conn:
         post = _get(conn, post_id)
         if post.state != PostState.DRAFT:
-            raise StateError("post.not_draft", id=post_id, state=post.state.value)
+            raise StateError("post.not_draft", id=post_id, state=t(f"post_state.{post.state.value}"))
         if actor == post.author:
             raise StateError("post.self_approval", id=post_id, author=post.author)
         policy = _policy(conn, post.policy_id)

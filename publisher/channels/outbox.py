@@ -24,7 +24,7 @@ from .base import Channel
 class OutboxChannel(Channel):
     type = "outbox"
     options = (
-        Setting("directory", str, "", "Outbox folder; empty means <data_dir>/outbox/<channel name>."),
+        Setting("directory", str, "", "Outbox folder; empty means <data_dir>/outbox/<channel name>.", is_path=True),
     )
 
     @property

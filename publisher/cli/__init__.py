@@ -14,7 +14,9 @@ from typing import Any
 
 import click
 
+from .. import config as config_mod
 from .. import i18n
+from ..config import Config
 from ..context import App
 from ..errors import ExitCode, PublisherError
 from ..i18n import t
@@ -32,9 +34,18 @@ class State:
     def app(self, ensure_schema: bool = True) -> App:
         if self._app is None:
             self._app = App.open(self.config_path, ensure_schema=ensure_schema)
-            if not self.lang:
-                i18n.set_language(self._app.config.language)
+            self._speak(self._app.config)
         return self._app
+
+    def config(self) -> Config:
+        """The validated configuration alone (touches no database)."""
+        loaded = config_mod.load(self.config_path)
+        self._speak(loaded)
+        return loaded
+
+    def _speak(self, loaded: Config) -> None:
+        if not self.lang:
+            i18n.set_language(loaded.language)
 
     def close(self) -> None:
         if self._app is not None:

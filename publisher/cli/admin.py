@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from sqlalchemy.engine import make_url
 
-from .. import config as config_mod
 from ..i18n import t
+from ..settings import is_secret_key
 from ..store import migrate
 from .output import dump
 
@@ -19,6 +19,13 @@ def config() -> None:
     """
 
 
+def shown_url(url: str) -> str:
+    """The database URL without its password, in the user part or the query."""
+    parsed = make_url(url)
+    hidden = {k: "***" for k in parsed.query if is_secret_key(k)}
+    return parsed.update_query_dict(hidden).render_as_string(hide_password=True)
+
+
 @config.command("check")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -28,11 +35,10 @@ def check(state, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     Exit code 2 and the key path on any mistake; nothing is changed.
     Example: publisher --config /etc/publisher/config.toml config check
     """
-    cfg = config_mod.load(state.config_path)
+    cfg = state.config()
     summary = {
         "config_file": str(cfg.path) if cfg.path else t("config.builtin"),
-        # a URL from the environment may carry a password: never print it
-        "database": make_url(cfg.database_url).render_as_string(hide_password=True),
+        "database": shown_url(cfg.database_url),
         "data_dir": str(cfg.data_dir),
         "timezone": cfg.timezone.key,
         "language": cfg.language,
