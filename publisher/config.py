@@ -9,26 +9,20 @@ must be written ``token_env = "NAME"`` or ``token_file = "path"``.
 
 from __future__ import annotations
 
-import math
 import os
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
-
-from . import resources, settings
+from . import config_checks as checks
+from . import resources, secrets, settings
 from .channels import registry
 from .errors import ConfigError
 from .models import Agency, Setting
 from .render.text import template_name
 from .retry import RetryPolicy
-
-_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
 @dataclass(frozen=True)
@@ -86,8 +80,8 @@ def load(explicit: str | os.PathLike[str] | None = None) -> Config:
 
 def build(raw: dict[str, Any], path: Path | None, base_dir: Path) -> Config:
     """Validate parsed TOML into a :class:`Config` (raises ConfigError)."""
-    _reject_secrets(raw, "")
-    _check_keys(raw, set(settings.SECTIONS) | {"agencies", "channels"}, "")
+    checks.reject_secrets(raw, "")
+    checks.check_keys(raw, set(settings.SECTIONS) | {"agencies", "channels"}, "")
     sec = {name: _section(raw, name, decl) for name, decl in settings.SECTIONS.items()}
     agencies = _agencies(raw.get("agencies", {}))
     channels = _channels(raw.get("channels", {}), agencies, base_dir)
@@ -99,7 +93,7 @@ def build(raw: dict[str, Any], path: Path | None, base_dir: Path) -> Config:
         path=path,
         base_dir=base_dir,
         data_dir=data_dir,
-        database_url=_database_url(sec["storage"], data_dir),
+        database_url=secrets.database_url(sec["storage"], data_dir),
         timezone=_zone(sec["display"]["timezone"]),
         language=sec["display"]["language"],
         daemon=sec["daemon"],
@@ -114,65 +108,11 @@ def build(raw: dict[str, Any], path: Path | None, base_dir: Path) -> Config:
     return config
 
 
-def _shown(value: object) -> str:
-    """User text as it can be shown in a one-line error: control characters escaped."""
-    text = str(value)
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
-
-
-def _reject_secrets(table: dict[str, Any], prefix: str) -> None:
-    for key, value in table.items():
-        path = f"{prefix}{_shown(key)}"
-        if isinstance(value, dict):
-            _reject_secrets(value, path + ".")
-        elif settings.is_secret_key(key):
-            # (not key=: PublisherError's first parameter is already called key)
-            raise ConfigError("config.inline_secret", path=path, name=_shown(key))
-
-
-def _check_keys(table: dict[str, Any], allowed: set[str], prefix: str) -> None:
-    for key in table:
-        if key not in allowed:
-            raise ConfigError("config.unknown_key", path=f"{prefix}{_shown(key)}", allowed=", ".join(sorted(allowed)))
-
-
 def _section(raw: dict[str, Any], name: str, decl: tuple[Setting, ...]) -> dict[str, Any]:
     table = raw.get(name, {})
     if not isinstance(table, dict):
         raise ConfigError("config.not_table", path=name)
-    return _values(table, decl, f"{name}.")
-
-
-def _values(table: dict[str, Any], decl: tuple[Setting, ...], prefix: str) -> dict[str, Any]:
-    _check_keys(table, {s.key for s in decl}, prefix)
-    return {s.key: _value(table, s, prefix) for s in decl}
-
-
-def _value(table: dict[str, Any], s: Setting, prefix: str) -> Any:
-    path = prefix + s.key
-    if s.key not in table:
-        if s.default is None:
-            raise ConfigError("config.required", path=path, help=s.help)
-        return s.default
-    value = table[s.key]
-    ok = isinstance(value, s.type) and not (s.type is not bool and isinstance(value, bool))
-    if s.type is float and isinstance(value, int) and not isinstance(value, bool):
-        value, ok = float(value), True
-    if not ok:
-        raise ConfigError("config.wrong_type", path=path, expected=s.type.__name__, got=type(value).__name__)
-    if isinstance(value, float) and not math.isfinite(value):  # TOML allows nan and inf
-        raise ConfigError("config.not_finite", path=path, value=value)
-    if s.choices and value not in s.choices:
-        raise ConfigError("config.bad_choice", path=path, value=_shown(value), choices=", ".join(s.choices))
-    if s.minimum is not None and value < s.minimum:
-        raise ConfigError("config.too_small", path=path, value=value, minimum=s.minimum)
-    return value
-
-
-def _code(code: str, path: str) -> str:
-    if not _CODE.fullmatch(code):
-        raise ConfigError("config.bad_code", path=_shown(path), value=_shown(code))
-    return code
+    return checks.values(table, decl, f"{name}.")
 
 
 def _agencies(raw: Any) -> dict[str, Agency]:
@@ -180,10 +120,10 @@ def _agencies(raw: Any) -> dict[str, Agency]:
         raise ConfigError("config.no_agencies", path="agencies")
     out = {}
     for code, table in raw.items():
-        _code(code, f"agencies.{code}")
+        checks.code(code, f"agencies.{code}")
         if not isinstance(table, dict):
             raise ConfigError("config.not_table", path=f"agencies.{code}")
-        out[code] = Agency(code=code, name=_values(table, settings.AGENCY, f"agencies.{code}.")["name"])
+        out[code] = Agency(code=code, name=checks.values(table, settings.AGENCY, f"agencies.{code}.")["name"])
     return out
 
 
@@ -194,17 +134,17 @@ def _channels(raw: Any, agencies: dict[str, Agency], base_dir: Path) -> dict[str
 
 
 def _channel(name: str, table: Any, agencies: dict[str, Agency], base_dir: Path) -> ChannelConfig:
-    prefix = f"channels.{_code(name, f'channels.{name}')}."
+    prefix = f"channels.{checks.code(name, f'channels.{name}')}."
     if not isinstance(table, dict):
         raise ConfigError("config.not_table", path=prefix[:-1])
     kind = table.get("type")
     if not isinstance(kind, str) or kind not in registry.CHANNEL_TYPES:
-        raise ConfigError("config.unknown_channel_type", path=prefix + "type", value=_shown(kind),
+        raise ConfigError("config.unknown_channel_type", path=prefix + "type", value=checks.shown(kind),
                           choices=", ".join(sorted(registry.CHANNEL_TYPES)))
     options = registry.CHANNEL_TYPES[kind].options
-    values = _values(table, settings.CHANNEL + options, prefix)
+    values = checks.values(table, settings.CHANNEL + options, prefix)
     if values["agency"] not in agencies:
-        raise ConfigError("config.unknown_agency", path=prefix + "agency", value=_shown(values["agency"]),
+        raise ConfigError("config.unknown_agency", path=prefix + "agency", value=checks.shown(values["agency"]),
                           choices=", ".join(sorted(agencies)))
     for s in options:
         if s.is_path and values[s.key]:
@@ -214,37 +154,11 @@ def _channel(name: str, table: Any, agencies: dict[str, Agency], base_dir: Path)
                          enabled=values["enabled"], options={k: v for k, v in values.items() if k not in common})
 
 
-def _database_url(storage: dict[str, Any], data_dir: Path) -> str:
-    url, where = os.environ.get("PUBLISHER_DATABASE_URL") or "", "PUBLISHER_DATABASE_URL"
-    if not url and storage["database_url_env"]:
-        url, where = os.environ.get(storage["database_url_env"], ""), "storage.database_url_env"
-        if not url:
-            raise ConfigError("config.env_unset", path=where, name=storage["database_url_env"])
-    if url:  # from the environment: may hold a password, never shown
-        _parse_url(url, where)
-        return url
-    url = storage["database_url"]
-    if not url:
-        return f"sqlite:///{data_dir / 'publisher.db'}"
-    parsed = _parse_url(url, "storage.database_url")
-    if parsed.password is not None or any(k.lower() == "password" for k in parsed.query):
-        raise ConfigError("config.secret_in_url", path="storage.database_url")
-    return url
-
-
-def _parse_url(url: str, where: str) -> URL:
-    """A parsed database URL; the error names where it came from, never the URL itself."""
-    try:
-        return make_url(url)
-    except (ArgumentError, ValueError):
-        raise ConfigError("config.bad_database_url", path=where) from None
-
-
 def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError("config.bad_timezone", path="display.timezone", value=_shown(name)) from None
+        raise ConfigError("config.bad_timezone", path="display.timezone", value=checks.shown(name)) from None
 
 
 def _template_dirs(folder: str, base_dir: Path, explicit: bool) -> tuple[Path, ...]:
@@ -253,7 +167,7 @@ def _template_dirs(folder: str, base_dir: Path, explicit: bool) -> tuple[Path, .
     builtin = resources.builtin_templates().resolve()
     if not user.is_dir():
         if explicit:
-            raise ConfigError("config.missing_dir", path="templates.dir", value=_shown(user))
+            raise ConfigError("config.missing_dir", path="templates.dir", value=checks.shown(user))
         return (builtin,)
     return (user,) if user == builtin else (user, builtin)
 
@@ -263,25 +177,8 @@ def _check_templates(config: Config) -> None:
     for fmt in sorted(formats):
         if template_name(config.template_dirs, config.default_template, fmt) is None:
             raise ConfigError("config.missing_template", path="templates.default",
-                              value=_shown(config.default_template), format=fmt)
+                              value=checks.shown(config.default_template), format=fmt)
 
 
-def secret(options: dict[str, Any], key: str, path: str) -> str:
-    """Resolve ``<key>_env`` / ``<key>_file`` from channel options (never logged).
-
-    A blank value counts as missing: an empty token must not reach a peer.
-    """
-    if options.get(f"{key}_env"):
-        value = os.environ.get(options[f"{key}_env"], "").strip()
-        if not value:
-            raise ConfigError("config.env_unset", path=f"{path}.{key}_env", name=options[f"{key}_env"])
-        return value
-    if options.get(f"{key}_file"):
-        try:
-            value = Path(options[f"{key}_file"]).read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError):
-            raise ConfigError("config.secret_file", path=f"{path}.{key}_file", value=options[f"{key}_file"]) from None
-        if not value:
-            raise ConfigError("config.secret_empty", path=f"{path}.{key}_file", value=options[f"{key}_file"])
-        return value
-    raise ConfigError("config.secret_missing", path=f"{path}.{key}_env")
+#: Channel secrets are resolved here too, so callers need only this module.
+secret = secrets.secret

@@ -37,7 +37,8 @@ def new_post(app: App, actor: str, data: dict[str, Any], source: str = "--") -> 
     """Validate, render once for every channel, store as a draft awaiting approval."""
     inputs.check_keys(data, inputs.POST_KEYS, source)
     with read(app.engine) as conn:
-        policy = find_policy(conn, inputs.text(data, "policy", source), inputs.text(data, "agency", source, required=False))
+        agency = inputs.text(data, "agency", source, required=False)
+        policy = find_policy(conn, inputs.text(data, "policy", source), agency)
     channels = _channels(app, policy, inputs.names(data, "channels", source), source)
     template = inputs.text(data, "template", source, required=False) or app.config.default_template
     variables = _variables(data.get("variables", {}), source)

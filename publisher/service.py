@@ -79,7 +79,8 @@ def add_policy(app: App, actor: str, data: dict[str, Any], source: str = "--") -
     values = parse_policy(app, data, source)
     try:
         with write(app.engine) as conn:
-            pid = conn.execute(insert(policies).values(**values, created_by=actor, created_at=utcnow())).inserted_primary_key[0]
+            row = insert(policies).values(**values, created_by=actor, created_at=utcnow())
+            pid = conn.execute(row).inserted_primary_key[0]
             policy = rows.policy(conn.execute(select(policies).where(policies.c.id == pid)).one())
             journal.append(conn, actor, "policy.created", f"policy:{pid}", _policy_payload(policy))
     except IntegrityError:

@@ -295,7 +295,8 @@ def test_publisher_database_url_overrides_everything(project, monkeypatch):
     monkeypatch.setenv("PUBLISHER_DATABASE_URL", url)
     monkeypatch.setenv("PUBLISHER_TEST_DB_URL", "postgresql+psycopg://other@db2/other")
     assert config.load(project / "config.toml").database_url == url
-    text = _in_section("storage", 'database_url = "postgresql+psycopg://x@h/file"\ndatabase_url_env = "PUBLISHER_TEST_DB_URL"')
+    text = _in_section("storage",
+                       'database_url = "postgresql+psycopg://x@h/file"\ndatabase_url_env = "PUBLISHER_TEST_DB_URL"')
     assert config.load(_write(project, text)).database_url == url
 
 

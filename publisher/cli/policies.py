@@ -25,7 +25,8 @@ def policy() -> None:
 
 
 @policy.command("add")
-@click.option("--file", "file", type=click.Path(path_type=Path), help="Tệp TOML mô tả chính sách / policy as a TOML file.")
+@click.option("--file", "file", type=click.Path(path_type=Path),
+              help="Tệp TOML mô tả chính sách / policy as a TOML file.")
 @click.option("--code", help="Số, ký hiệu / code, e.g. 12/2024/NQ-HĐND.")
 @click.option("--title", help="Tên chính sách / title.")
 @click.option("--summary", help="Tóm tắt nội dung / summary.")

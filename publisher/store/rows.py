@@ -7,7 +7,14 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from ..models import (
-    Content, Delivery, DeliveryState, Impact, MediaFile, Policy, Post, PostState,
+    Content,
+    Delivery,
+    DeliveryState,
+    Impact,
+    MediaFile,
+    Policy,
+    Post,
+    PostState,
 )
 from .schema import deliveries, policies, posts
 

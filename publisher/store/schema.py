@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean, Column, Date, ForeignKey, Index, Integer, MetaData, String, Table, Text, UniqueConstraint,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
 )
 
 from .types import JSONText, UTCDateTime
