@@ -23,3 +23,8 @@ def default_config() -> Path:
 
 def builtin_templates() -> Path:
     return _shipped("templates")
+
+
+def assets() -> Path:
+    """Fonts, logos and backgrounds used by the infographic layouts."""
+    return _shipped("assets")
