@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -50,6 +51,7 @@ class Config:
     agencies: dict[str, Agency]
     channels: dict[str, ChannelConfig]
     busy_timeout_ms: int = 10000
+    campaign: dict[str, Any] = field(default_factory=dict)
 
 
 def locate(explicit: str | os.PathLike[str] | None = None) -> Path | None:
@@ -83,7 +85,7 @@ def build(raw: dict[str, Any], path: Path | None, base_dir: Path) -> Config:
     checks.reject_secrets(raw, "")
     checks.check_keys(raw, set(settings.SECTIONS) | {"agencies", "channels"}, "")
     sec = {name: _section(raw, name, decl) for name, decl in settings.SECTIONS.items()}
-    agencies = _agencies(raw.get("agencies", {}))
+    agencies = _agencies(raw.get("agencies", {}), base_dir)
     channels = _channels(raw.get("channels", {}), agencies, base_dir)
     data_dir = base_dir / sec["storage"]["data_dir"]
     # a folder the user named must exist; the built-in defaults' "templates" may be absent here
@@ -103,6 +105,7 @@ def build(raw: dict[str, Any], path: Path | None, base_dir: Path) -> Config:
         agencies=agencies,
         channels=channels,
         busy_timeout_ms=sec["storage"]["busy_timeout_ms"],
+        campaign={**sec["campaign"], "publish_time": _time_of_day(sec["campaign"]["publish_time"])},
     )
     _check_templates(config)
     return config
@@ -112,10 +115,10 @@ def _section(raw: dict[str, Any], name: str, decl: tuple[Setting, ...]) -> dict[
     table = raw.get(name, {})
     if not isinstance(table, dict):
         raise ConfigError("config.not_table", path=name)
-    return checks.values(table, decl, f"{name}.")
+    return checks.read_table(table, decl, f"{name}.")
 
 
-def _agencies(raw: Any) -> dict[str, Agency]:
+def _agencies(raw: Any, base_dir: Path) -> dict[str, Agency]:
     if not isinstance(raw, dict) or not raw:
         raise ConfigError("config.no_agencies", path="agencies")
     out = {}
@@ -123,8 +126,16 @@ def _agencies(raw: Any) -> dict[str, Agency]:
         checks.code(code, f"agencies.{code}")
         if not isinstance(table, dict):
             raise ConfigError("config.not_table", path=f"agencies.{code}")
-        out[code] = Agency(code=code, name=checks.values(table, settings.AGENCY, f"agencies.{code}.")["name"])
+        values = checks.read_table(table, settings.AGENCY, f"agencies.{code}.")
+        out[code] = Agency(code=code, name=values["name"], logo=_logo(values["logo"], base_dir, code))
     return out
+
+
+def _logo(value: str, base_dir: Path, code: str) -> str:
+    path = (base_dir / value) if value else resources.assets() / "logos" / "logo-mau.png"
+    if value and not path.is_file():
+        raise ConfigError("config.missing_file_key", path=f"agencies.{code}.logo", value=checks.shown(path))
+    return str(path)
 
 
 def _channels(raw: Any, agencies: dict[str, Agency], base_dir: Path) -> dict[str, ChannelConfig]:
@@ -142,7 +153,7 @@ def _channel(name: str, table: Any, agencies: dict[str, Agency], base_dir: Path)
         raise ConfigError("config.unknown_channel_type", path=prefix + "type", value=checks.shown(kind),
                           choices=", ".join(sorted(registry.CHANNEL_TYPES)))
     options = registry.CHANNEL_TYPES[kind].options
-    values = checks.values(table, settings.CHANNEL + options, prefix)
+    values = checks.read_table(table, settings.CHANNEL + options, prefix)
     if values["agency"] not in agencies:
         raise ConfigError("config.unknown_agency", path=prefix + "agency", value=checks.shown(values["agency"]),
                           choices=", ".join(sorted(agencies)))
@@ -152,6 +163,13 @@ def _channel(name: str, table: Any, agencies: dict[str, Agency], base_dir: Path)
     common = {s.key for s in settings.CHANNEL}
     return ChannelConfig(name=name, type=kind, agency=values["agency"], format=values["format"],
                          enabled=values["enabled"], options={k: v for k, v in values.items() if k not in common})
+
+
+def _time_of_day(value: str) -> time:
+    try:
+        return datetime.strptime(value.strip(), "%H:%M").time()
+    except ValueError:
+        raise ConfigError("config.bad_time_of_day", path="campaign.publish_time", value=checks.shown(value)) from None
 
 
 def _zone(name: str) -> ZoneInfo:

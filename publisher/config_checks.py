@@ -39,12 +39,13 @@ def check_keys(table: dict[str, Any], allowed: set[str], prefix: str) -> None:
             raise ConfigError("config.unknown_key", path=f"{prefix}{shown(key)}", allowed=", ".join(sorted(allowed)))
 
 
-def values(table: dict[str, Any], decl: tuple[Setting, ...], prefix: str) -> dict[str, Any]:
+def read_table(table: dict[str, Any], decl: tuple[Setting, ...], prefix: str) -> dict[str, Any]:
+    """Every declared key of *table*, checked, with defaults filled in."""
     check_keys(table, {s.key for s in decl}, prefix)
-    return {s.key: value(table, s, prefix) for s in decl}
+    return {s.key: read_value(table, s, prefix) for s in decl}
 
 
-def value(table: dict[str, Any], s: Setting, prefix: str) -> Any:
+def read_value(table: dict[str, Any], s: Setting, prefix: str) -> Any:
     path = prefix + s.key
     if s.key not in table:
         if s.default is None:
@@ -54,6 +55,8 @@ def value(table: dict[str, Any], s: Setting, prefix: str) -> Any:
     ok = isinstance(value, s.type) and not (s.type is not bool and isinstance(value, bool))
     if s.type is float and isinstance(value, int) and not isinstance(value, bool):
         value, ok = float(value), True
+    if s.type is list and ok and not all(isinstance(item, str) for item in value):
+        ok = False  # lists in config.toml are lists of names
     if not ok:
         raise ConfigError("config.wrong_type", path=path, expected=s.type.__name__, got=type(value).__name__)
     if isinstance(value, float) and not math.isfinite(value):  # TOML allows nan and inf

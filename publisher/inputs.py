@@ -19,8 +19,10 @@ from .errors import InputError
 from .models import Impact, nfc, utcnow
 
 POLICY_KEYS = {"code", "title", "summary", "impact", "agency", "consultation_opens", "consultation_closes",
-               "passed_on", "issued_on", "draft_url"}
-POST_KEYS = {"policy", "agency", "template", "channels", "at", "deadline", "variables", "media"}
+               "passed_on", "issued_on", "draft_url", "key_points", "affected", "comment_how"}
+MAX_POINTS = 5  # infographics show 3–5 key points
+POINT_LENGTH = 200
+POST_KEYS = {"policy", "agency", "template", "channels", "at", "deadline", "variables", "media", "infographics"}
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -120,3 +122,17 @@ def names(data: dict[str, Any], key: str, source: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InputError("input.bad_field", source=source, field=key, detail="list")
     return list(dict.fromkeys(value))  # keep order, drop repeats
+
+
+def points(data: dict[str, Any], key: str, source: str) -> list[str]:
+    """Key points: at most MAX_POINTS, each a short sentence (NFC)."""
+    value = data.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError("input.bad_field", source=source, field=key, detail="list")
+    found = [nfc(v.strip()) for v in value if v.strip()]
+    if len(found) > MAX_POINTS:
+        raise InputError("input.too_many_points", source=source, field=key, count=len(found), limit=MAX_POINTS)
+    for point in found:
+        if len(point) > POINT_LENGTH:
+            raise InputError("input.point_too_long", source=source, field=key, text=point[:40], limit=POINT_LENGTH)
+    return found

@@ -79,6 +79,7 @@ def sha256_text(text: str) -> str:
 class Agency:
     code: str
     name: str
+    logo: str | None = None  # absolute path of the agency's logo (PNG), if configured
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,9 @@ class Policy:
     passed_on: date | None = None
     issued_on: date | None = None
     draft_url: str | None = None
+    key_points: tuple[str, ...] = ()  # 3–5 short points for infographics and articles
+    affected: str | None = None  # who is affected (đối tượng chịu tác động)
+    comment_how: str | None = None  # how citizens send comments
     created_by: str = ""
     created_at: datetime | None = None
 
@@ -132,6 +136,8 @@ class Post:
     state: PostState
     deadline_at: datetime | None = None
     media: tuple[MediaFile, ...] = ()  # frozen when the post is written
+    infographics: tuple[str, ...] = ()  # layout names, drawn and frozen on approval
+    moment: str | None = None  # campaign step this post serves, if made by a campaign
     approver: str | None = None
     approved_at: datetime | None = None
     created_at: datetime | None = None

@@ -8,7 +8,6 @@ hashes are stored with their sha256.  What was approved is what is published.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -16,11 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from . import inputs, journal, media
+from . import content, inputs, journal, media
 from .errors import InputError, NotFound, StateError
 from .i18n import t
-from .models import Content, DeliveryState, MediaFile, Policy, Post, PostState, nfc, utcnow
-from .render import text as render_text
+from .models import Content, DeliveryState, Policy, Post, PostState, nfc, utcnow
 from .service import find_policy
 from .store import deliveries as store_deliveries
 from .store import rows
@@ -33,62 +31,82 @@ if TYPE_CHECKING:
 S = DeliveryState
 
 
-def new_post(app: App, actor: str, data: dict[str, Any], source: str = "--") -> Post:
+def new_post(app: App, actor: str, data: dict[str, Any], source: str = "--", moment: str | None = None) -> Post:
     """Validate, render once for every channel, store as a draft awaiting approval."""
     inputs.check_keys(data, inputs.POST_KEYS, source)
     with read(app.engine) as conn:
         agency = inputs.text(data, "agency", source, required=False)
         policy = find_policy(conn, inputs.text(data, "policy", source), agency)
-    channels = _channels(app, policy, inputs.names(data, "channels", source), source)
-    template = inputs.text(data, "template", source, required=False) or app.config.default_template
-    variables = _variables(data.get("variables", {}), source)
-    zone = app.config.timezone
-    publish_at = inputs.a_time(data, "at", source, zone) or utcnow()
-    deadline = inputs.a_time(data, "deadline", source, zone)
-    if deadline and deadline <= publish_at:
-        raise InputError("input.dates_order", source=source, first="at", second="deadline")
-    sources = [Path(p) for p in inputs.names(data, "media", source)]
-    for path in sources:
+    draft = content.Draft(
+        template=inputs.text(data, "template", source, required=False) or app.config.default_template,
+        variables=_variables(data.get("variables", {}), source),
+        channels=tuple(_channels(app, policy, inputs.names(data, "channels", source), source)),
+        infographics=tuple(inputs.names(data, "infographics", source)))
+    publish_at, deadline = _times(app, data, source)
+    attachments = [Path(p) for p in inputs.names(data, "media", source)]
+    for path in attachments:
         media.check(path)
-    for name in channels:  # fail now, not at approval, on a missing variable
-        _content(app, policy, template, variables, name, ())
-    frozen = [media.freeze(app.data_dir, path) for path in sources]  # only once the post is known good
+    content.check(app, policy, draft, attachments)  # fail now, not at approval
+    frozen = [media.freeze(app.data_dir, path) for path in attachments]  # only once the post is known good
     with write(app.engine) as conn:
         pid = conn.execute(insert(posts).values(
-            policy_id=policy.id, template=template, variables=variables, channels=channels,
-            media=[asdict(m) for m in frozen], publish_at=publish_at, deadline_at=deadline,
-            state=PostState.DRAFT, author=actor, created_at=utcnow())).inserted_primary_key[0]
+            policy_id=policy.id, template=draft.template, variables=draft.variables, channels=list(draft.channels),
+            media=[asdict(m) for m in frozen], infographics=list(draft.infographics), moment=moment,
+            publish_at=publish_at, deadline_at=deadline, state=PostState.DRAFT, author=actor,
+            created_at=utcnow())).inserted_primary_key[0]
         post = _get(conn, pid)
         journal.append(conn, actor, "post.created", f"post:{pid}", _post_payload(post, policy))
     return post
 
 
+def _times(app: App, data: dict[str, Any], source: str) -> tuple[datetime, datetime | None]:
+    zone = app.config.timezone
+    publish_at = inputs.a_time(data, "at", source, zone) or utcnow()
+    deadline = inputs.a_time(data, "deadline", source, zone)
+    if deadline and deadline <= publish_at:
+        raise InputError("input.dates_order", source=source, first="at", second="deadline")
+    return publish_at, deadline
+
+
 def approve(app: App, actor: str, post_id: int) -> list[int]:
-    """Approve a draft written by someone else; queues one delivery per channel."""
-    with write(app.engine) as conn:
+    """Approve a draft written by someone else: render, freeze, queue one delivery per channel."""
+    with read(app.engine) as conn:
         post = _get(conn, post_id)
-        if post.state != PostState.DRAFT:
-            raise StateError("post.not_draft", id=post_id, state=t(f"post_state.{post.state.value}"))
-        if actor == post.author:
-            raise StateError("post.self_approval", id=post_id, author=post.author)
         policy = _policy(conn, post.policy_id)
-        now = utcnow()
-        conn.execute(update(posts).where(posts.c.id == post_id).values(
-            state=PostState.APPROVED, approver=actor, approved_at=now))
+    _check_approvable(post, actor)
+    contents = content.build(app, policy, draft_of(post))  # outside the write lock: drawing takes time
+    now = utcnow()
+    with write(app.engine) as conn:
+        approved = conn.execute(update(posts).where(posts.c.id == post_id, posts.c.state == PostState.DRAFT)
+                                .values(state=PostState.APPROVED, approver=actor, approved_at=now)).rowcount
+        if approved != 1:  # approved or cancelled by someone else meanwhile
+            _check_approvable(_get(conn, post_id), actor)
         journal.append(conn, actor, "post.approved", f"post:{post_id}", {"author": post.author})
-        return [_queue(conn, app, actor, post, policy, name, now) for name in post.channels]
+        return [_queue(conn, actor, post, policy, name, contents[name], now) for name in post.channels]
 
 
-def _queue(conn: Connection, app: App, actor: str, post: Post, policy: Policy, channel: str, now: datetime) -> int:
-    content = _content(app, policy, post.template, post.variables, channel, post.media)
-    sha = content.sha256()
+def _check_approvable(post: Post, actor: str) -> None:
+    if post.state != PostState.DRAFT:
+        raise StateError("post.not_draft", id=post.id, state=t(f"post_state.{post.state.value}"))
+    if actor == post.author:
+        raise StateError("post.self_approval", id=post.id, author=post.author)
+
+
+def draft_of(post: Post) -> content.Draft:
+    return content.Draft(template=post.template, variables=post.variables, channels=post.channels,
+                         infographics=post.infographics, media=post.media)
+
+
+def _queue(conn: Connection, actor: str, post: Post, policy: Policy, channel: str, frozen: Content,
+           now: datetime) -> int:
+    sha = frozen.sha256()
     did = conn.execute(insert(deliveries).values(
         post_id=post.id, channel=channel, state=S.QUEUED, due_at=post.publish_at, deadline_at=post.deadline_at,
-        title=content.title, body=content.body, media=[asdict(m) for m in content.media], content_sha256=sha,
+        title=frozen.title, body=frozen.body, media=[asdict(m) for m in frozen.media], content_sha256=sha,
         attempts=0, needs_reconcile=False, created_at=now, updated_at=now)).inserted_primary_key[0]
     journal.append(conn, actor, "delivery.queued", f"delivery:{did}", {
         "post": post.id, "policy": policy.code, "channel": channel, "due_at": post.publish_at.isoformat(),
-        "content_sha256": sha})
+        "content_sha256": sha, "media": [m.sha256 for m in frozen.media]})
     return did
 
 
@@ -116,15 +134,26 @@ def get(app: App, post_id: int) -> Post:
         return _get(conn, post_id)
 
 
-def preview(app: App, post_id: int) -> dict[str, Content]:
-    """The content each channel would get (frozen content once approved)."""
+def frozen(app: App, post_id: int) -> dict[str, Content]:
+    """The approved content of each channel (empty while the post is a draft)."""
+    with read(app.engine) as conn:
+        found = conn.execute(rows.delivery_select().where(deliveries.c.post_id == post_id)).all()
+    return {r.channel: rows.delivery(r).content for r in found}
+
+
+def preview(app: App, post_id: int) -> tuple[dict[str, tuple[str, str]], list[tuple[str, bytes]]]:
+    """What the post publishes: text per channel and images (the frozen ones once approved)."""
+    approved = frozen(app, post_id)
+    if approved:
+        images = {m.path: (m.name, media.read(app.data_dir, m)) for c in approved.values() for m in c.media}
+        return {name: (c.title, c.body) for name, c in approved.items()}, list(images.values())
     with read(app.engine) as conn:
         post = _get(conn, post_id)
         policy = _policy(conn, post.policy_id)
-        frozen = conn.execute(rows.delivery_select().where(deliveries.c.post_id == post_id)).all()
-    if frozen:
-        return {r.channel: rows.delivery(r).content for r in frozen}
-    return {c: _content(app, policy, post.template, post.variables, c, post.media) for c in post.channels}
+    draft = draft_of(post)
+    texts = {c: content.text(app, policy, draft, c) for c in post.channels}
+    attachments = [(m.name, media.read(app.data_dir, m)) for m in post.media]
+    return texts, attachments + content.draw(app, policy, post.infographics)
 
 
 def _get(conn: Connection, post_id: int) -> Post:
@@ -160,19 +189,11 @@ def _variables(value: Any, source: str) -> dict[str, Any]:
     return {k: nfc(v) if isinstance(v, str) else v for k, v in value.items()}
 
 
-def _content(app: App, policy: Policy, template: str, variables: dict[str, Any], channel: str,
-             frozen: Sequence[MediaFile]) -> Content:
-    spec = app.config.channels[channel]
-    context = {**variables, "policy": asdict(policy), "channel": channel,
-               "agency": {"code": policy.agency, "name": app.config.agencies[policy.agency].name}}
-    title, body = render_text.render(app.config.template_dirs, template, spec.format, context)
-    return Content(title=title, body=body, media=tuple(frozen))
-
-
 def _post_payload(post: Post, policy: Policy) -> dict[str, Any]:
     return {"policy": policy.code, "template": post.template, "variables": post.variables,
             "channels": list(post.channels), "publish_at": post.publish_at.isoformat(),
-            "media": [m.sha256 for m in post.media]}
+            "media": [m.sha256 for m in post.media], "infographics": list(post.infographics),
+            "moment": post.moment}
 
 
 def list_posts(app: App, agency: str | None = None, policy_code: str | None = None) -> list[tuple[Post, str]]:

@@ -64,6 +64,9 @@ def parse_policy(app: App, data: dict[str, Any], source: str) -> dict[str, Any]:
         "summary": inputs.text(data, "summary", source),
         "impact": inputs.impact(data, source).value,
         "draft_url": inputs.url(data, "draft_url", source),
+        "key_points": inputs.points(data, "key_points", source),
+        "affected": inputs.text(data, "affected", source, required=False),
+        "comment_how": inputs.text(data, "comment_how", source, required=False),
     }
     for key in ("consultation_opens", "consultation_closes", "passed_on", "issued_on"):
         values[key] = inputs.a_date(data, key, source)
@@ -86,6 +89,28 @@ def add_policy(app: App, actor: str, data: dict[str, Any], source: str = "--") -
     except IntegrityError:
         raise InputError("input.policy_exists", source=source, code=values["code"], agency=values["agency"]) from None
     return policy
+
+
+def update_policy(app: App, actor: str, code: str, agency: str | None, data: dict[str, Any],
+                  source: str = "--") -> tuple[Policy, dict[str, list[Any]]]:
+    """Change some fields of a policy; returns it and ``{field: [old, new]}``."""
+    current = get_policy(app, code, agency)
+    fixed = {"code": current.code, "agency": current.agency}
+    for key, value in fixed.items():
+        if key in data and data[key] != value:
+            raise InputError("input.immutable", source=source, field=key)
+    before = {k: v for k, v in asdict(current).items() if k in inputs.POLICY_KEYS}
+    before["key_points"] = list(current.key_points)
+    values = parse_policy(app, {**before, **data, **fixed}, source)
+    changes = {k: [before[k], v] for k, v in values.items() if before.get(k) != v}
+    if not changes:
+        return current, {}
+    with write(app.engine) as conn:
+        conn.execute(update(policies).where(policies.c.id == current.id)
+                     .values(**{k: new for k, (_, new) in changes.items()}))
+        journal.append(conn, actor, "policy.changed", f"policy:{current.id}", {"changes": changes})
+        updated = rows.policy(conn.execute(select(policies).where(policies.c.id == current.id)).one())
+    return updated, changes
 
 
 def _policy_payload(policy: Policy) -> dict[str, Any]:

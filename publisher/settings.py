@@ -35,6 +35,15 @@ SECTIONS: dict[str, tuple[Setting, ...]] = {
         Setting("inline_wait_seconds", float, 1.0, "First wait between quick retries.", minimum=0),
         Setting("reconcile_delay_seconds", float, 5.0, "Wait before looking again for a post after an ambiguous failure.", minimum=0),
     ),
+    "campaign": (
+        Setting("reminder_days", int, 3, "The reminder goes out this many days before consultation closes.", minimum=1),
+        Setting("publish_time", str, "08:00", "Local time of day (HH:MM) at which campaign posts go out."),
+        Setting("opens_template", str, "moi-gop-y", "Template of the post when consultation opens."),
+        Setting("reminder_template", str, "nhac-han-gop-y", "Template of the reminder before consultation closes."),
+        Setting("passed_template", str, "thong-qua", "Template of the post when the document is passed."),
+        Setting("issued_template", str, "ban-hanh", "Template of the post when the document is issued."),
+        Setting("infographics", list, ["vuong"], "Infographic layouts attached to every campaign post."),
+    ),
     "templates": (
         Setting("dir", str, "templates", "Folder of templates that override the built-in ones (relative to the config file)."),
         Setting("default", str, "moi-gop-y", "Template used when a post names none."),
@@ -43,6 +52,7 @@ SECTIONS: dict[str, tuple[Setting, ...]] = {
 
 AGENCY: tuple[Setting, ...] = (
     Setting("name", str, None, "Full name of the agency (cơ quan), shown in posts and reports."),
+    Setting("logo", str, "", "The agency's logo (PNG) for infographics, relative to the config file; empty: the placeholder logo.", is_path=True),
 )
 
 CHANNEL: tuple[Setting, ...] = (

@@ -23,3 +23,11 @@ def approved_post(app: App, channels: tuple[str, ...] = ("portal", "fanpage"), a
     post = posts.new_post(app, "bien-tap", {"policy": code, "agency": "tinh", "channels": list(channels),
                                             "at": when, **extra})
     return posts.approve(app, "truong-phong", post.id)
+
+
+def write_png(path, size=(16, 16), color=(200, 30, 30)):
+    """A real PNG image file (Pillow), so media rules can read it."""
+    from PIL import Image
+
+    Image.new("RGB", size, color).save(path, "PNG")
+    return path

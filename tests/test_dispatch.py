@@ -23,7 +23,7 @@ from publisher.store.engine import read, write
 from publisher.store.schema import attempts, deliveries
 
 from .conftest import BASE_CONFIG
-from .helpers import add_policy, approved_post
+from .helpers import add_policy, approved_post, write_png
 
 S = DeliveryState
 SCRIPT: list[object] = []
@@ -178,8 +178,7 @@ def test_content_changed_after_approval_is_never_published(app):
 
 
 def test_media_changed_after_approval_is_never_published(app, project):
-    image = project / "anh.png"
-    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    image = write_png(project / "anh.png")
     [did] = approved_post(app, channels=("thu",), media=[str(image)])
     frozen = _delivery(app, did).content.media[0]
     (app.data_dir / frozen.path).write_bytes(b"something else")
@@ -188,8 +187,7 @@ def test_media_changed_after_approval_is_never_published(app, project):
 
 
 def test_media_is_published_with_the_post(app, project):
-    image = project / "anh.png"
-    image.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x01" * 64)
+    image = write_png(project / "anh.png", color=(10, 20, 30))
     [did] = approved_post(app, channels=("thu",), media=[str(image)])
     Dispatcher(app, "w").run_once()
     copies = list((app.data_dir / "outbox" / "thu" / str(did)).iterdir())

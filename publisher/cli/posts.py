@@ -109,14 +109,17 @@ def show(state, post_id: int, as_json: bool) -> None:  # type: ignore[no-untyped
     """
     app = state.app()
     found = posts.get(app, post_id)
-    contents = posts.preview(app, post_id)
+    approved = posts.frozen(app, post_id)
+    texts = {c: (v.title, v.body) for c, v in approved.items()} or posts.preview(app, post_id)[0]
     if as_json:
-        dump({"post": asdict(found), "content": {c: {**asdict(v), "sha256": v.sha256()} for c, v in contents.items()}})
+        content = {c: {**asdict(v), "sha256": v.sha256()} for c, v in approved.items()} or {
+            c: {"title": title, "body": body} for c, (title, body) in texts.items()}
+        dump({"post": asdict(found), "frozen": bool(approved), "content": content})
         return
     click.echo(t("post.summary", id=found.id, state=t(f"post_state.{found.state.value}"), author=found.author,
                  approver=found.approver or "-", at=when(found.publish_at, app.config.timezone)))
-    for channel, content in contents.items():
-        click.echo(f"\n=== {channel} — {content.title}\n{content.body}")
+    for channel, (title, body) in texts.items():
+        click.echo(f"\n=== {channel} — {title}\n{body}")
 
 
 @post.command("list")

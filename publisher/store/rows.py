@@ -24,7 +24,8 @@ def policy(row: Any) -> Policy:
         id=row.id, agency=row.agency, code=row.code, title=row.title, summary=row.summary,
         impact=Impact(row.impact), consultation_opens=row.consultation_opens,
         consultation_closes=row.consultation_closes, passed_on=row.passed_on, issued_on=row.issued_on,
-        draft_url=row.draft_url, created_by=row.created_by, created_at=row.created_at,
+        draft_url=row.draft_url, key_points=tuple(row.key_points), affected=row.affected,
+        comment_how=row.comment_how, created_by=row.created_by, created_at=row.created_at,
     )
 
 
@@ -32,7 +33,8 @@ def post(row: Any) -> Post:
     return Post(
         id=row.id, policy_id=row.policy_id, template=row.template, variables=row.variables,
         channels=tuple(row.channels), publish_at=row.publish_at, deadline_at=row.deadline_at,
-        media=media_files(row.media), author=row.author, state=PostState(row.state), approver=row.approver,
+        media=media_files(row.media), infographics=tuple(row.infographics), moment=row.moment,
+        author=row.author, state=PostState(row.state), approver=row.approver,
         approved_at=row.approved_at, created_at=row.created_at,
     )
 

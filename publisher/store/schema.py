@@ -40,6 +40,9 @@ policies = Table(
     Column("passed_on", Date),
     Column("issued_on", Date),
     Column("draft_url", Text),
+    Column("key_points", JSONText, nullable=False, server_default="[]"),
+    Column("affected", Text),
+    Column("comment_how", Text),
     Column("created_by", String(100), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("agency", "code", name="uq_policies_agency_code"),
@@ -53,6 +56,8 @@ posts = Table(
     Column("variables", JSONText, nullable=False),
     Column("channels", JSONText, nullable=False),
     Column("media", JSONText, nullable=False),
+    Column("infographics", JSONText, nullable=False, server_default="[]"),
+    Column("moment", String(32)),  # campaign step (opens, reminder, passed, issued) or None
     Column("publish_at", UTCDateTime, nullable=False),
     Column("deadline_at", UTCDateTime),
     Column("state", String(16), nullable=False),
