@@ -28,6 +28,15 @@ APPROVER = "lanh-dao-phe-duyet"
 CODE = "06/KH-UBND"
 TITLE = ("Kế hoạch thực hiện Đề án “Tổ chức truyền thông chính sách có tác động lớn đến xã hội trong quá trình "
          "xây dựng văn bản quy phạm pháp luật giai đoạn 2022 - 2027” năm 2024")
+DRAFT_URL = "https://example.gov.vn/du-thao/06-kh-ubnd"
+KEY_POINTS = (
+    "Ít nhất 70% chính sách có tác động lớn được truyền thông từ khi lấy ý kiến đến khi ban hành",
+    "Nội dung dự thảo đăng ngắn gọn, dễ hiểu trên Trang Thông tin điện tử và Fanpage",
+    "Bố trí công chức chuyên trách và kinh phí cho truyền thông chính sách",
+    "Tập huấn kỹ năng truyền thông dự thảo chính sách cho cán bộ cơ sở",
+)
+AFFECTED = "Nhân dân, tổ chức, doanh nghiệp và cán bộ, công chức trên địa bàn huyện"
+COMMENT_HOW = "Gửi ý kiến qua Trang Thông tin điện tử của huyện hoặc trực tiếp tại UBND xã, thị trấn"
 SUMMARY = ("Bảo đảm từ 70% chính sách có tác động lớn đến xã hội được truyền thông từ khi lấy ý kiến đối với đề "
            "nghị xây dựng văn bản quy phạm pháp luật đến khi thông qua, ban hành; nội dung dự thảo được đăng đầy "
            "đủ, ngắn gọn, dễ hiểu trên Trang Thông tin điện tử và Fanpage của cơ quan, ban, ngành, địa phương.")
@@ -45,7 +54,8 @@ def run(app: App) -> DemoResult:
     agency, channels = _outbox_channels(app)
     policy = _policy(app, agency)
     post = posts.new_post(app, AUTHOR, {"policy": policy.code, "agency": agency, "template": "moi-gop-y",
-                                        "channels": channels, "at": "now"}, source="demo")
+                                        "channels": channels, "at": "now", "infographics": ["vuong"]},
+                          source="demo")
     ids = posts.approve(app, APPROVER, post.id)
     Dispatcher(app, "demo").run_once()
     with read(app.engine) as conn:
@@ -70,5 +80,6 @@ def _policy(app: App, agency: str) -> Policy:
         return service.add_policy(app, AUTHOR, {
             "agency": agency, "code": CODE, "title": TITLE, "summary": SUMMARY, "impact": "high",
             "consultation_opens": today, "consultation_closes": today + timedelta(days=30),
-            "draft_url": "https://example.gov.vn/du-thao/06-kh-ubnd",
+            "draft_url": DRAFT_URL, "key_points": list(KEY_POINTS), "affected": AFFECTED,
+            "comment_how": COMMENT_HOW,
         }, source="demo")

@@ -21,7 +21,7 @@ from .models import Impact, nfc, utcnow
 POLICY_KEYS = {"code", "title", "summary", "impact", "agency", "consultation_opens", "consultation_closes",
                "passed_on", "issued_on", "draft_url", "key_points", "affected", "comment_how"}
 MAX_POINTS = 5  # infographics show 3–5 key points
-POINT_LENGTH = 200
+POINT_LENGTH = 120  # what an infographic can show (render/infographic.py)
 POST_KEYS = {"policy", "agency", "template", "channels", "at", "deadline", "variables", "media", "infographics"}
 
 

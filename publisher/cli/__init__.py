@@ -142,8 +142,8 @@ def main() -> None:
     cli(prog_name="publisher")
 
 
-from . import admin, demo, ops, policies, posts  # noqa: E402  (register the subcommands)
+from . import admin, campaign, demo, ops, policies, posts, render  # noqa: E402  (register the subcommands)
 
-for module in (admin, demo, ops, policies, posts):
+for module in (admin, campaign, demo, ops, policies, posts, render):
     for command in module.COMMANDS:
         cli.add_command(command)

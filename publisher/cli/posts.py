@@ -36,15 +36,18 @@ def post() -> None:
 @click.option("--deadline", help="Quá thời điểm này thì không đăng nữa / do not publish after this.")
 @click.option("--var", "variables", multiple=True, metavar="KEY=VALUE", help="Biến của mẫu / template variable.")
 @click.option("--media", multiple=True, type=click.Path(path_type=Path), help="Ảnh đính kèm / media file.")
+@click.option("--layout", "layouts", multiple=True,
+              help="Ảnh thông tin theo bố cục (vuong, the-lien-ket, doc) / infographic layout, repeatable.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def new(state, file: Path | None, variables: tuple[str, ...], channels: tuple[str, ...],  # type: ignore[no-untyped-def]
-        media: tuple[Path, ...], as_json: bool, **flags: Any) -> None:
+        media: tuple[Path, ...], layouts: tuple[str, ...], as_json: bool, **flags: Any) -> None:
     """Viết bài đăng (bản nháp chờ duyệt) / write a post, a draft awaiting approval.
 
     \b
     Ví dụ / examples:
-      publisher post new --policy 12/NQ --template moi-gop-y --channel fanpage --at "2026-12-01 08:00"
+      publisher post new --policy 12/NQ --template moi-gop-y --channel fanpage --at "2026-12-01 08:00" \\
+          --layout vuong
       publisher post new --policy 12/NQ --template thong-tin --var noi_dung="..." --at now
       publisher post new --file bai-dang.toml
     """
@@ -54,6 +57,8 @@ def new(state, file: Path | None, variables: tuple[str, ...], channels: tuple[st
         data["channels"] = list(channels)
     if media:
         data["media"] = [str(m) for m in media]
+    if layouts:
+        data["infographics"] = list(layouts)
     if variables:
         data["variables"] = {**data.get("variables", {}), **_pairs(variables)}
     created = posts.new_post(state.app(), state.actor, data, source=str(file) if file else t("cli.flags_source"))

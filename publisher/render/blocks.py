@@ -2,8 +2,10 @@
 
 Every drawn run is reported as a :class:`Drawn` (block, ink box, text, font):
 the property tests check that each box lies inside its block and the canvas
-and that the font has every character, so the geometry comes from
-``ImageDraw.textbbox`` of exactly what was drawn.
+and that the font has every character.  With ``exact=True`` (the report of
+:func:`publisher.render.infographic.draw`) the box comes from Pillow's own
+``ImageDraw.textbbox`` of what was drawn, not from the fitting arithmetic it
+is meant to check.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from PIL import ImageDraw
 
 from ..errors import InputError
 from . import fonts
-from .fit import Box, Lines, fit_text, ink, layout_lines, shrink, wrap
+from .fit import Lines, fit_text, layout_lines, shrink, wrap
+from .glyphs import Box, face
 from .layout import Block
 
 #: How much of a text that does not fit is quoted in the error.
@@ -38,11 +41,12 @@ def _quote(text: str) -> str:
 
 
 def _lines(draw: ImageDraw.ImageDraw, block: Block, lines: Lines, x0: int, width: int, top: int,
-           align: str, fill: tuple[int, int, int]) -> list[Drawn]:
+           align: str, exact: bool) -> list[Drawn]:
     """Draw placed *lines* with the ink top at *top*, aligned inside [x0, x0 + width)."""
-    face = fonts.font(block.font, lines.size)
+    glyphs = face(block.font, lines.size)
     out: list[Drawn] = []
-    for text, (left, _, right, _), baseline in zip(lines.texts, lines.inks, lines.baselines, strict=True):
+    for text, (left, ink_top, right, ink_bottom), baseline in zip(lines.texts, lines.inks, lines.baselines,
+                                                                  strict=True):
         if not text:
             continue
         if align == "right":
@@ -52,16 +56,19 @@ def _lines(draw: ImageDraw.ImageDraw, block: Block, lines: Lines, x0: int, width
         else:  # left: a glyph that overhangs to the left (j, ʃ) is moved in, not clipped
             x = x0 - min(left, 0)
         y = top + baseline
-        draw.text((x, y), text, font=face, fill=fill, anchor="ls")
-        box = draw.textbbox((x, y), text, font=face, anchor="ls")
-        out.append(Drawn(block.name, "text", tuple(int(v) for v in box), text, block.font))  # type: ignore[arg-type]
+        glyphs.draw(draw, x, y, text, block.colour)
+        if exact:
+            box = tuple(int(v) for v in draw.textbbox((x, y), text, font=glyphs.font, anchor="ls"))
+        else:
+            box = (x + left, y + ink_top, x + right, y + ink_bottom)
+        out.append(Drawn(block.name, "text", box, text, block.font))  # type: ignore[arg-type]
     return out
 
 
-def draw_text(draw: ImageDraw.ImageDraw, file: str, block: Block, text: str) -> list[Drawn]:
+def draw_text(draw: ImageDraw.ImageDraw, file: str, block: Block, text: str, exact: bool = False) -> list[Drawn]:
     """Wrap and shrink *text* into *block*; InputError naming the block if it cannot fit."""
     fonts.check_glyphs(block.font, text, file, block.name)
-    lines = fit_text(partial(fonts.font, block.font), text, (block.size_min, block.size_max),
+    lines = fit_text(partial(face, block.font), text, (block.size_min, block.size_max),
                      block.w, block.h, block.line_spacing)
     if lines is None:
         raise InputError("render.cannot_fit", file=file, block=block.name, text=_quote(text), size=block.size_min)
@@ -71,7 +78,7 @@ def draw_text(draw: ImageDraw.ImageDraw, file: str, block: Block, text: str) -> 
         top = block.y + block.h - lines.height
     else:
         top = block.y
-    return _lines(draw, block, lines, block.x, block.w, top, block.align, block.colour)
+    return _lines(draw, block, lines, block.x, block.w, top, block.align, exact)
 
 
 @dataclass(frozen=True)
@@ -84,13 +91,13 @@ class _Point:
 
 def _place_points(block: Block, points: tuple[str, ...], size: int) -> list[_Point] | None:
     """All points at *size*, or None if they do not fit the block."""
-    face = fonts.font(block.font, size)
+    glyphs = face(block.font, size)
     diameter, indent = _bullet_geometry(size)
     width = block.w - indent
     placed: list[_Point] = []
     total = 0
     for point in points:
-        lines = layout_lines(face, size, wrap(face, point, width), block.line_spacing)
+        lines = layout_lines(glyphs, wrap(glyphs, point, width), block.line_spacing)
         if lines.width > width:
             return None
         # the bullet's centre sits at the middle of the first line's lower-case letters
@@ -100,6 +107,8 @@ def _place_points(block: Block, points: tuple[str, ...], size: int) -> list[_Poi
         height = max(lines.height, bullet_top + diameter) + shift
         placed.append(_Point(lines, shift, bullet_top + shift, height))
         total += height
+        if total > block.h:  # give up on this size early
+            return None
     total += block.gap * (len(points) - 1)
     return placed if total <= block.h else None
 
@@ -109,7 +118,8 @@ def _bullet_geometry(size: int) -> tuple[int, int]:
     return diameter, diameter + round(size * 0.6)
 
 
-def draw_points(draw: ImageDraw.ImageDraw, file: str, block: Block, points: tuple[str, ...]) -> list[Drawn]:
+def draw_points(draw: ImageDraw.ImageDraw, file: str, block: Block, points: tuple[str, ...],
+                exact: bool = False) -> list[Drawn]:
     """Numbered (or dotted) key points, one font size for all of them, shrunk to fit the block."""
     for point in points:
         fonts.check_glyphs(block.font, point, file, block.name)
@@ -125,7 +135,7 @@ def draw_points(draw: ImageDraw.ImageDraw, file: str, block: Block, points: tupl
     for number, point in enumerate(placed, start=1):
         out.append(_bullet(draw, file, block, number, block.x, top + point.bullet_top, diameter))
         out += _lines(draw, block, point.lines, block.x + indent, block.w - indent, top + point.text_top,
-                      "left", block.colour)
+                      "left", exact)
         top += point.height + block.gap
     return out
 
@@ -139,9 +149,9 @@ def _bullet(draw: ImageDraw.ImageDraw, file: str, block: Block, number: int, x: 
     if block.bullet == "number":
         label = str(number)
         fonts.check_glyphs(block.bullet_font, label, file, block.name)
-        face = fonts.font(block.bullet_font, max(6, round(diameter * 0.58)))
-        left, top, right, bottom = ink(face, label)
+        digits = face(block.bullet_font, max(6, round(diameter * 0.58)))
+        left, top, right, bottom = digits.ink(label)
         # centre the digit's ink, not its advance box: digits have no descender
-        pen = (x + (diameter - (right - left)) // 2 - left, y + (diameter - (bottom - top)) // 2 - top)
-        draw.text(pen, label, font=face, fill=block.bullet_text_colour, anchor="ls")
+        digits.draw(draw, x + (diameter - (right - left)) // 2 - left, y + (diameter - (bottom - top)) // 2 - top,
+                    label, block.bullet_text_colour)
     return Drawn(block.name, "bullet", (x, y, x + diameter, y + diameter), "", block.bullet_font)

@@ -1,9 +1,10 @@
 """Text fitting: wrap by pixel width, place lines by their real ink, shrink until it fits.
 
 Widths and heights come from the glyphs' bounding boxes of the actual text
-(``font.getbbox(line, anchor="ls")``, relative to the baseline), not from the
-font's ascent/descent: stacked Vietnamese capitals such as "Ấ Ể Ỗ Ặ" rise
-above the ascent and would be clipped by a box sized from the metrics.
+(the union of the glyph boxes, equal to ``font.getbbox(line, anchor="ls")``,
+relative to the baseline), not from the font's ascent/descent: stacked
+Vietnamese capitals such as "Ấ Ể Ỗ Ặ" rise above the ascent and would be
+clipped by a box sized from the metrics.
 
 A block tries sizes from its maximum down to its minimum (binary search:
 fitting gets easier as the size shrinks) and keeps the largest that fits.
@@ -15,10 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from PIL import ImageFont
+from .glyphs import Box, Face
 
 T = TypeVar("T")
-Box = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -27,32 +27,24 @@ class Lines:
 
     size: int
     texts: tuple[str, ...]
-    inks: tuple[Box, ...]     # each line's ink box, baseline at y=0 and pen at x=0
+    inks: tuple[Box, ...]       # each line's ink box, baseline at y=0 and pen at x=0
     baselines: tuple[int, ...]  # baseline of each line, measured from the top of the whole ink
-    width: int                # widest line's ink, from its leftmost to its rightmost pixel
-    height: int               # from the top of the highest ink to the bottom of the lowest
+    width: int                  # widest line's ink, from the pen (or a glyph left of it) to its right edge
+    height: int                 # from the top of the highest ink to the bottom of the lowest
 
 
-def ink(font: ImageFont.FreeTypeFont, text: str) -> Box:
-    """Ink box of *text* with the pen at (0, 0) on the baseline; empty text -> zero box."""
-    if not text:
-        return (0, 0, 0, 0)
-    return tuple(int(v) for v in font.getbbox(text, anchor="ls"))  # type: ignore[return-value]
+def _width(box: Box | None) -> int:
+    return 0 if box is None else box[2] - min(box[0], 0)
 
 
-def _ink_width(font: ImageFont.FreeTypeFont, text: str) -> int:
-    left, _, right, _ = ink(font, text)
-    return right - min(left, 0)
-
-
-def _break_word(font: ImageFont.FreeTypeFont, word: str, width: int) -> list[str]:
+def _break_word(face: Face, word: str, width: int) -> list[str]:
     """Cut a word wider than the block into pieces that fit (at least one character each)."""
     pieces: list[str] = []
     while word:
         lo, hi = 1, len(word)  # longest prefix that fits; a single glyph always goes
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            if _ink_width(font, word[:mid]) <= width:
+            if _width(face.measure(word[:mid])[1]) <= width:
                 lo = mid
             else:
                 hi = mid - 1
@@ -61,50 +53,57 @@ def _break_word(font: ImageFont.FreeTypeFont, word: str, width: int) -> list[str
     return pieces
 
 
-def wrap(font: ImageFont.FreeTypeFont, text: str, width: int) -> list[str]:
+def wrap(face: Face, text: str, width: int) -> list[str]:
     """Greedy word wrap of *text* to *width* pixels; ``\\n`` starts a new paragraph."""
+    space = face.measure(" ")
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        line = ""
+        line, measured = "", (0, None)
         for word in paragraph.split():
-            candidate = f"{line} {word}" if line else word
-            if _ink_width(font, candidate) <= width:
-                line = candidate
-                continue
+            word_measure = face.measure(word)
             if line:
+                candidate = face.join(face.join(measured, space), word_measure)
+                if _width(candidate[1]) <= width:
+                    line, measured = f"{line} {word}", candidate
+                    continue
                 lines.append(line)
-            if _ink_width(font, word) <= width:
-                line = word
+            if _width(word_measure[1]) <= width:
+                line, measured = word, word_measure
             else:  # a single word wider than the block (a long URL, a code): break it
-                *full, line = _break_word(font, word, width)
+                *full, line = _break_word(face, word, width)
                 lines.extend(full)
+                measured = face.measure(line)
         lines.append(line)
     return lines
 
 
-def layout_lines(font: ImageFont.FreeTypeFont, size: int, texts: list[str], line_spacing: float) -> Lines:
+def layout_lines(face: Face, texts: list[str], line_spacing: float) -> Lines:
     """Place wrapped lines: a pitch of ``size * line_spacing``, more if the ink would touch."""
-    inks = [ink(font, t) for t in texts]
+    size = face.size
+    inks = [face.ink(t) for t in texts]
     pitch = round(size * line_spacing)
     for above, below in zip(inks, inks[1:], strict=False):
         # the descenders of one line must clear the stacked accents of the next
         pitch = max(pitch, above[3] - below[1] + max(1, size // 10))
-    tops = [i * pitch + box[1] for i, box in enumerate(inks) if box != (0, 0, 0, 0)] or [0]
-    bottoms = [i * pitch + box[3] for i, box in enumerate(inks) if box != (0, 0, 0, 0)] or [0]
+    drawn = [(i, box) for i, box in enumerate(inks) if texts[i]]
+    tops = [i * pitch + box[1] for i, box in drawn] or [0]
+    bottoms = [i * pitch + box[3] for i, box in drawn] or [0]
     first = -min(tops)
-    widths = [box[2] - min(box[0], 0) for box in inks]
     return Lines(size=size, texts=tuple(texts), inks=tuple(inks),
                  baselines=tuple(first + i * pitch for i in range(len(texts))),
-                 width=max(widths, default=0), height=max(bottoms) - min(tops))
+                 width=max((_width(box) for box in inks), default=0), height=max(bottoms) - min(tops))
 
 
-def fit_text(rel_font: Callable[[int], ImageFont.FreeTypeFont], text: str, sizes: tuple[int, int],
+def fit_text(face_at: Callable[[int], Face], text: str, sizes: tuple[int, int],
              width: int, height: int, line_spacing: float) -> Lines | None:
     """The largest size in *sizes* at which *text* wraps into width × height, or None."""
 
     def attempt(size: int) -> Lines | None:
-        face = rel_font(size)
-        lines = layout_lines(face, size, wrap(face, text, width), line_spacing)
+        face = face_at(size)
+        texts = wrap(face, text, width)
+        if (len(texts) - 1) * round(size * line_spacing) > height:  # too many lines: skip measuring
+            return None
+        lines = layout_lines(face, texts, line_spacing)
         return lines if lines.width <= width and lines.height <= height else None
 
     return shrink(sizes, attempt)

@@ -12,10 +12,10 @@ Limits, enforced before drawing (an InputError names the field):
 title              1–200 characters (required)
 points             0–5 key points of 1–120 characters each; 0 leaves the
                    points block (and a label with ``show_if = "points"``) out
-affected           ≤ 160 characters
-how_to_comment     ≤ 200 characters
-deadline           ≤ 100 characters
-agency             ≤ 120 characters
+affected           ≤ 150 characters
+how_to_comment     ≤ 160 characters
+deadline           ≤ 80 characters
+agency             ≤ 100 characters
 qr_url             ≤ 300 characters; must give QR modules of ≥ 2 px
 =================  =========================================================
 
@@ -46,8 +46,8 @@ from .layout import Block, Layout
 
 MAX_POINTS = 5
 #: Longest text per field, in characters (after NFC); each point has the "points" limit.
-LIMITS = {"title": 200, "points": 120, "affected": 160, "how_to_comment": 200, "deadline": 100,
-          "agency": 120, "qr_url": 300}
+LIMITS = {"title": 200, "points": 120, "affected": 150, "how_to_comment": 160, "deadline": 80,
+          "agency": 100, "qr_url": 300}
 FORMATS = ("png", "jpeg")
 
 
@@ -152,9 +152,9 @@ def draw(layout: Layout, data: InfographicData, report: bool = False) -> Image.I
             continue
         if block.kind == "text":
             text = unicodedata.normalize("NFC", value.upper() if block.uppercase else value)
-            drawn += draw_text(pen, file, block, text)
+            drawn += draw_text(pen, file, block, text, report)
         elif block.kind == "points":
-            drawn += draw_points(pen, file, block, value)
+            drawn += draw_points(pen, file, block, value, report)
         elif block.kind == "qr":
             drawn.append(_qr(canvas, file, block, value))
         elif block.kind == "logo":

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..resources import assets
-from .schema import BLOCK_KEYS, DEFAULTS, FIELDS, KINDS, Rgb, block_values, colour
+from .fonts import path_of
+from .schema import BLOCK_KEYS, DEFAULTS, KINDS, Rgb, block_values, colour
 
 SUBDIR = "infographics"
 
@@ -163,12 +164,9 @@ def _check_block(file: str, block: Block, width: int, height: int) -> None:
     fonts = {"text": ("font",), "points": ("font", "bullet_font")}.get(block.kind, ())
     for key in fonts:
         font = getattr(block, key)
-        if not (assets() / font).is_file():
+        if not path_of(font).is_file():
             raise InputError("layout.unknown_font", file=file, key=f"blocks.{block.name}.{key}", font=font,
                              dir=str(assets()))
-    if block.field is not None and block.field not in FIELDS[block.kind]:
-        raise InputError("layout.unknown_field", file=file, key=f"blocks.{block.name}.field", field=block.field,
-                         fields=", ".join(FIELDS[block.kind]))
 
 
 def _check_overlaps(file: str, blocks: list[Block]) -> None:

@@ -81,11 +81,16 @@ def block_values(file: str, index: int, raw: dict[str, Any], palette: dict[str, 
             out[key] = value
         elif key in _COLOURS:
             out[key] = colour(file, path, value, palette)
-        elif key in _CHOICES or key in ("field", "show_if"):
-            choices = _CHOICES.get(key) or ALL_FIELDS
-            if value not in choices:
-                raise InputError("layout.bad_choice" if key in _CHOICES else "layout.unknown_field", file=file,
-                                 key=path, value=repr(value), choices=", ".join(choices))
+        elif key in _CHOICES:
+            if value not in _CHOICES[key]:
+                raise InputError("layout.bad_choice", file=file, key=path, value=repr(value),
+                                 choices=", ".join(_CHOICES[key]))
+            out[key] = value
+        elif key in ("field", "show_if"):
+            fields = FIELDS[kind] if key == "field" else ALL_FIELDS
+            if value not in fields:
+                raise InputError("layout.unknown_field", file=file, key=path, field=repr(value),
+                                 fields=", ".join(fields))
             out[key] = value
         elif key == "size":
             out["size_min"], out["size_max"] = _size(file, path, value)

@@ -104,6 +104,8 @@ URL_SCHEMES = frozenset({"http", "https", "mailto"})
 DROPPED_WITH_CONTENT = frozenset({"script", "style", "svg", "math", "iframe", "object", "embed",
                                   "noscript", "template", "textarea"})
 _TAG = re.compile(r"<[A-Za-z/!?][^<>]*>")
+#: Code objects of Jinja's ``@internalcode`` functions (skipped when looking for the template line).
+_INTERNAL_CODE: set[Any] = getattr(jinja2.utils, "internal_code", set())
 
 
 def template_name(dirs: Sequence[Path], name: str, fmt: str) -> str | None:
@@ -120,7 +122,10 @@ def available(dirs: Sequence[Path]) -> list[str]:
 
 def _as_date(value: date | datetime | str, name: str) -> date:
     if isinstance(value, str):
-        return date.fromisoformat(value.strip())  # ValueError -> render.failed
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{name}: {value!r} is not a date (YYYY-MM-DD)") from None  # -> render.failed_at
     if isinstance(value, datetime):
         return value.date()
     if not isinstance(value, date):
@@ -252,13 +257,16 @@ def _where(exc: BaseException, file: str) -> tuple[str, int | None]:
 
     Jinja does not rewrite the traceback of ``make_module``, but each frame of
     compiled template code has its template in ``__jinja_template__``, which
-    maps the Python line back to the template line.
+    maps the Python line back to the template line.  Frames of Jinja's own
+    ``@internalcode`` helpers are skipped, as Jinja's traceback rewriting does.
     """
     found: tuple[str, int | None] = (file, None)
     tb: TracebackType | None = exc.__traceback__
     while tb is not None:
         template = tb.tb_frame.f_globals.get("__jinja_template__")
-        if isinstance(template, jinja2.Template):
+        if tb.tb_frame.f_code in _INTERNAL_CODE:
+            pass  # e.g. the stub that raises "no filter named ...": defined at the top of the template
+        elif isinstance(template, jinja2.Template):
             found = (template.filename or template.name or file, template.get_corresponding_lineno(tb.tb_lineno))
         tb = tb.tb_next
     return found
