@@ -26,13 +26,14 @@ if TYPE_CHECKING:
     from .context import App
 
 MOMENTS = ("opens", "reminder", "passed", "issued")
+ACTIONS = ("created", "replanned", "unchanged", "approved", "missed", "no_date")
 _END_OF_DAY = time(23, 59, 59)
 
 
 @dataclass(frozen=True)
 class Step:
     moment: str
-    action: str  # created, replanned, unchanged, approved (left alone), missed, no_date
+    action: str  # one of ACTIONS; "approved": left alone
     post_id: int | None = None
     at: datetime | None = None
 

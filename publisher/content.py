@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,11 +33,14 @@ class Draft:
     channels: tuple[str, ...]
     infographics: tuple[str, ...] = ()
     media: tuple[MediaFile, ...] = ()
+    publish_at: datetime | None = None  # "còn 3 ngày" counts from the day the post goes out
 
 
-def context(app: App, policy: Policy, variables: dict[str, Any], channel: str) -> dict[str, Any]:
+def context(app: App, policy: Policy, draft: Draft, channel: str) -> dict[str, Any]:
     agency = app.config.agencies[policy.agency]
-    today = utcnow().astimezone(app.config.timezone).date()
+    # frozen at approval but read on the day it is published: count days from that day
+    today = max(draft.publish_at or utcnow(), utcnow()).astimezone(app.config.timezone).date()
+    variables = draft.variables
     return {**variables, "policy": asdict(policy), "channel": channel, "today": today,
             "agency": {"code": agency.code, "name": agency.name}}
 
@@ -44,7 +48,7 @@ def context(app: App, policy: Policy, variables: dict[str, Any], channel: str) -
 def text(app: App, policy: Policy, draft: Draft, channel: str) -> tuple[str, str]:
     fmt = app.config.channels[channel].format
     return render_text.render(app.config.template_dirs, draft.template, fmt,
-                              context(app, policy, draft.variables, channel))
+                              context(app, policy, draft, channel))
 
 
 def infographic_data(app: App, policy: Policy) -> infographic.InfographicData:

@@ -20,6 +20,7 @@ from .models import Impact, nfc, utcnow
 
 POLICY_KEYS = {"code", "title", "summary", "impact", "agency", "consultation_opens", "consultation_closes",
                "passed_on", "issued_on", "draft_url", "key_points", "affected", "comment_how"}
+TITLE_LENGTH = 200  # an infographic headline; portal titles add a short prefix within their 250
 MAX_POINTS = 5  # infographics show 3–5 key points
 POINT_LENGTH = 120  # what an infographic can show (render/infographic.py)
 POST_KEYS = {"policy", "agency", "template", "channels", "at", "deadline", "variables", "media", "infographics"}
@@ -122,6 +123,14 @@ def names(data: dict[str, Any], key: str, source: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InputError("input.bad_field", source=source, field=key, detail="list")
     return list(dict.fromkeys(value))  # keep order, drop repeats
+
+
+def title(data: dict[str, Any], key: str, source: str) -> str:
+    value = text(data, key, source)
+    assert value is not None
+    if len(value) > TITLE_LENGTH:
+        raise InputError("input.too_long", source=source, field=key, length=len(value), limit=TITLE_LENGTH)
+    return value
 
 
 def points(data: dict[str, Any], key: str, source: str) -> list[str]:

@@ -37,12 +37,12 @@ def new_post(app: App, actor: str, data: dict[str, Any], source: str = "--", mom
     with read(app.engine) as conn:
         agency = inputs.text(data, "agency", source, required=False)
         policy = find_policy(conn, inputs.text(data, "policy", source), agency)
+    publish_at, deadline = _times(app, data, source)
     draft = content.Draft(
         template=inputs.text(data, "template", source, required=False) or app.config.default_template,
         variables=_variables(data.get("variables", {}), source),
         channels=tuple(_channels(app, policy, inputs.names(data, "channels", source), source)),
-        infographics=tuple(inputs.names(data, "infographics", source)))
-    publish_at, deadline = _times(app, data, source)
+        infographics=tuple(inputs.names(data, "infographics", source)), publish_at=publish_at)
     attachments = [Path(p) for p in inputs.names(data, "media", source)]
     for path in attachments:
         media.check(path)
@@ -94,7 +94,7 @@ def _check_approvable(post: Post, actor: str) -> None:
 
 def draft_of(post: Post) -> content.Draft:
     return content.Draft(template=post.template, variables=post.variables, channels=post.channels,
-                         infographics=post.infographics, media=post.media)
+                         infographics=post.infographics, media=post.media, publish_at=post.publish_at)
 
 
 def _queue(conn: Connection, actor: str, post: Post, policy: Policy, channel: str, frozen: Content,

@@ -60,7 +60,7 @@ def parse_policy(app: App, data: dict[str, Any], source: str) -> dict[str, Any]:
     values = {
         "agency": default_agency(app, inputs.text(data, "agency", source, required=False), source),
         "code": inputs.text(data, "code", source),
-        "title": inputs.text(data, "title", source),
+        "title": inputs.title(data, "title", source),
         "summary": inputs.text(data, "summary", source),
         "impact": inputs.impact(data, source).value,
         "draft_url": inputs.url(data, "draft_url", source),

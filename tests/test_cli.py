@@ -213,7 +213,7 @@ MISTAKES = {
                                   ["xa-fanpage", "xa", "tinh"]),
     "missing template variable": (POST_NEW, ExitCode.USAGE, ["thong-tin.portal.html", "noi_dung", "--var"]),
     "unknown template": (["post", "new", "--policy", CODE, "--template", "khong-co"], ExitCode.USAGE,
-                         ["khong-co", "moi-gop-y, thong-tin"]),
+                         ["khong-co", "moi-gop-y, nhac-han-gop-y, thong-qua, thong-tin"]),
     "var without =": ([*POST_NEW, "--var", "noi_dung"], ExitCode.USAGE, ["noi_dung", "=" ]),
     "missing media": ([*POST_NEW, *V, "--media", "anh-khong-co.png"], ExitCode.USAGE, ["anh-khong-co.png"]),
     "bad time": ([*POST_NEW, *V, "--at", "31/02/2026"], ExitCode.USAGE, ["'at'", "31/02/2026", "now"]),

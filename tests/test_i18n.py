@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from publisher import errors, i18n, reports
+from publisher import campaign, errors, i18n, reports
 from publisher.models import DeliveryState, Impact, Policy, PostState
 
 PACKAGE = Path(i18n.__file__).resolve().parent
@@ -31,6 +31,8 @@ ENUM_PREFIXES = {
     "state.": [s.value for s in DeliveryState],
     "post_state.": [s.value for s in PostState],
     "impact.": [i.value for i in Impact],
+    "moment.": list(campaign.MOMENTS),
+    "campaign.": list(campaign.ACTIONS),
 }
 
 

@@ -17,7 +17,7 @@ from publisher.render import media_rules
 from publisher.store import deliveries as store
 from publisher.store.engine import read
 
-from .helpers import add_policy, write_png
+from .helpers import add_policy
 
 FACEBOOK = media_rules.RULES["facebook"]
 POINTS = {"key_points": ["Miễn học phí cho học sinh vùng khó khăn", "Áp dụng từ năm học 2027"],
@@ -93,12 +93,39 @@ def test_an_unknown_layout_is_refused_when_the_post_is_written(sqlite_app):
     assert posts.list_posts(sqlite_app) == []
 
 
-def test_text_that_cannot_fit_is_refused_when_the_post_is_written(sqlite_app):
-    add_policy(sqlite_app, title="Chính sách hỗ trợ học phí " * 8, **POINTS)  # 208 characters
+TINY_LAYOUT = """
+[canvas]
+width = 400
+height = 200
+background = "#FFFFFF"
+
+[[blocks]]
+name = "tieu-de-nho"
+kind = "text"
+field = "title"
+x = 10
+y = 10
+w = 120
+h = 40
+font = "fonts/BeVietnamPro-Bold.ttf"
+size = [14, 16]
+colour = "#000000"
+"""
+
+
+def test_text_that_cannot_fit_a_user_layout_is_refused_when_the_post_is_written(sqlite_app, project):
+    (project / "templates" / "infographics").mkdir()
+    (project / "templates" / "infographics" / "nho.toml").write_text(TINY_LAYOUT, encoding="utf-8")
+    add_policy(sqlite_app, **POINTS)
     with pytest.raises(InputError) as err:
-        _post(sqlite_app, infographics=["vuong"])
-    assert "200" in str(err.value)
+        _post(sqlite_app, infographics=["nho"])
+    assert "tieu-de-nho" in str(err.value) and "Nghị quyết" in str(err.value)
     assert posts.list_posts(sqlite_app) == []
+
+
+def test_a_policy_title_longer_than_an_infographic_can_show_is_refused(sqlite_app):
+    with pytest.raises(InputError, match="200"):
+        add_policy(sqlite_app, title="Chính sách hỗ trợ học phí " * 8)
 
 
 def test_approval_renders_what_the_policy_says_at_approval_time(sqlite_app):

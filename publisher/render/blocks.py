@@ -132,11 +132,11 @@ def draw_points(draw: ImageDraw.ImageDraw, file: str, block: Block, points: tupl
     diameter, indent = _bullet_geometry(size)
     out: list[Drawn] = []
     top = block.y
-    for number, point in enumerate(placed, start=1):
-        out.append(_bullet(draw, file, block, number, block.x, top + point.bullet_top, diameter))
-        out += _lines(draw, block, point.lines, block.x + indent, block.w - indent, top + point.text_top,
+    for number, item in enumerate(placed, start=1):
+        out.append(_bullet(draw, file, block, number, block.x, top + item.bullet_top, diameter))
+        out += _lines(draw, block, item.lines, block.x + indent, block.w - indent, top + item.text_top,
                       "left", exact)
-        top += point.height + block.gap
+        top += item.height + block.gap
     return out
 
 

@@ -53,13 +53,33 @@ def _break_word(face: Face, word: str, width: int) -> list[str]:
     return pieces
 
 
+_DASHES = "-–—"
+
+
+def _units(paragraph: str) -> list[str]:
+    """Words, with a lone dash kept on the line of both its neighbours ("2022 - 2027", "hỏi – đáp")."""
+    units: list[str] = []
+    glue = False
+    for word in paragraph.split():
+        dash = not word.strip(_DASHES)
+        if units and (glue or dash):
+            units[-1] = f"{units[-1]} {word}"
+        else:
+            units.append(word)
+        glue = dash
+    return units
+
+
 def wrap(face: Face, text: str, width: int) -> list[str]:
     """Greedy word wrap of *text* to *width* pixels; ``\\n`` starts a new paragraph."""
     space = face.measure(" ")
     lines: list[str] = []
+    measured: tuple[int, Box | None]
     for paragraph in text.split("\n"):
         line, measured = "", (0, None)
-        for word in paragraph.split():
+        pending = _units(paragraph)[::-1]  # a stack: a glued unit too wide for a line goes back as words
+        while pending:
+            word = pending.pop()
             word_measure = face.measure(word)
             if line:
                 candidate = face.join(face.join(measured, space), word_measure)
@@ -67,8 +87,11 @@ def wrap(face: Face, text: str, width: int) -> list[str]:
                     line, measured = f"{line} {word}", candidate
                     continue
                 lines.append(line)
+                line, measured = "", (0, None)
             if _width(word_measure[1]) <= width:
                 line, measured = word, word_measure
+            elif " " in word:  # "2022 - 2027" wider than the block: give up keeping it together
+                pending.extend(word.split()[::-1])
             else:  # a single word wider than the block (a long URL, a code): break it
                 *full, line = _break_word(face, word, width)
                 lines.extend(full)
@@ -86,8 +109,12 @@ def layout_lines(face: Face, texts: list[str], line_spacing: float) -> Lines:
         # the descenders of one line must clear the stacked accents of the next
         pitch = max(pitch, above[3] - below[1] + max(1, size // 10))
     drawn = [(i, box) for i, box in enumerate(inks) if texts[i]]
-    tops = [i * pitch + box[1] for i, box in drawn] or [0]
-    bottoms = [i * pitch + box[3] for i, box in drawn] or [0]
+    # reserve room for the highest stacked capital above the first line and the deepest descender
+    # below the last: every block then puts its first baseline at the same depth, so labels side by
+    # side line up whether or not their words carry stacked accents
+    top_ref, bottom_ref = face.extent()
+    tops = [i * pitch + box[1] for i, box in drawn] + [top_ref]
+    bottoms = [i * pitch + box[3] for i, box in drawn] + [(len(texts) - 1) * pitch + bottom_ref]
     first = -min(tops)
     return Lines(size=size, texts=tuple(texts), inks=tuple(inks),
                  baselines=tuple(first + i * pitch for i in range(len(texts))),

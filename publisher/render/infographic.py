@@ -105,6 +105,7 @@ def clean(data: InfographicData) -> InfographicData:
     for f in fields(InfographicData):
         value = getattr(data, f.name)
         if f.name == "points":
+            value = () if value is None else value
             if isinstance(value, str) or len(value) > MAX_POINTS:
                 raise InputError("render.too_many_points", count=len(value), limit=MAX_POINTS)
             value = tuple(_text(f"points[{i + 1}]", v, LIMITS["points"], True) for i, v in enumerate(value))
@@ -154,7 +155,7 @@ def draw(layout: Layout, data: InfographicData, report: bool = False) -> Image.I
             text = unicodedata.normalize("NFC", value.upper() if block.uppercase else value)
             drawn += draw_text(pen, file, block, text, report)
         elif block.kind == "points":
-            drawn += draw_points(pen, file, block, value, report)
+            drawn += draw_points(pen, file, block, tuple(value), report)
         elif block.kind == "qr":
             drawn.append(_qr(canvas, file, block, value))
         elif block.kind == "logo":
