@@ -22,7 +22,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageStat
 
 from publisher import demo, resources
 from publisher.errors import InputError
-from publisher.render import fonts, glyphs, infographic
+from publisher.render import fit, fonts, glyphs, infographic
 from publisher.render.infographic import InfographicData
 
 BUILTIN = resources.builtin_templates()
@@ -210,6 +210,13 @@ def test_text_shrinks_and_an_overlong_word_is_broken(tmp_path):
     lines = [d for d in drawn if d.block == "tieu-de"]
     assert len(lines) >= 2 and "".join(d.text for d in lines) == word
     assert all(20 <= d.box[0] and d.box[2] <= 380 for d in lines)
+
+
+def test_wrap_keeps_a_lone_dash_with_its_neighbours():
+    face = glyphs.face("fonts/BeVietnamPro-Regular.ttf", 20)
+    width = face.measure("giai đoạn 2022 - 2027")[0] - 2  # "2027" cannot stay on the first line
+    assert fit.wrap(face, "giai đoạn 2022 - 2027 năm 2024", width)[0] == "giai đoạn"
+    assert fit.wrap(face, "a - b", 5) == ["a", "-", "b"]  # too narrow to keep together: words again
 
 
 def _at_limit(words: str, limit: int) -> str:

@@ -1,1 +1,1 @@
-"""Rendering: Jinja2 text templates now; infographics later (one module per kind)."""
+"""Rendering: Jinja2 text templates (text.py), infographics drawn with Pillow (infographic.py), media rules."""

@@ -144,7 +144,9 @@ def draw(layout: Layout, data: InfographicData, report: bool = False) -> Image.I
     for block in layout.blocks:
         if block.show_if and not getattr(data, block.show_if):
             continue
-        if block.kind == "rect":  # drawn in _base unless it depends on the data
+        # rects without show_if are in the cached background (under everything, in file order);
+        # the others are drawn here, in file order among the content blocks
+        if block.kind == "rect":
             if block.show_if:
                 panel(canvas, block.box, block.fill, block.radius)
             continue
