@@ -60,3 +60,23 @@ def test_an_unreachable_database_is_a_clear_error_without_the_password(project):
     result = run_cli("queue", cwd=project, env={"PUBLISHER_DATABASE_URL": url})
     assert result.returncode == 6 and "Traceback" not in result.stderr
     assert "cơ sở dữ liệu" in result.stderr and "s3cr3t-pw" not in result.stderr + result.stdout
+
+
+def test_upgrading_an_older_database_keeps_its_data(project):
+    url = f"sqlite:///{project / 'data' / 'publisher.db'}"
+    engine = make_engine(url)
+    from alembic import command
+
+    command.upgrade(migrate._config(engine), "0001")  # a database made by the first release
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO agencies VALUES ('tinh', 'UBND tỉnh', '2026-01-01 00:00:00')"))
+        conn.execute(text("INSERT INTO policies (id, agency, code, title, summary, impact, created_by, created_at) "
+                          "VALUES (1, 'tinh', 'KH-1', 'Chính sách cũ', 'Tóm tắt', 'high', 'x', '2026-01-01')"))
+    engine.dispose()
+    refused = run_cli("policy", "list", cwd=project)
+    assert refused.returncode == 5 and "publisher db upgrade" in refused.stderr  # never migrates silently
+    upgraded = run_cli("db", "upgrade", cwd=project)
+    assert upgraded.returncode == 0 and "0001" in upgraded.stdout
+    listed = run_cli("policy", "show", "KH-1", "--json", cwd=project)
+    assert listed.returncode == 0, listed.stderr
+    assert '"key_points": []' in listed.stdout and "Chính sách cũ" in listed.stdout
