@@ -33,6 +33,7 @@ class ChannelConfig:
     agency: str
     format: str
     enabled: bool
+    concurrency: int = 1
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -162,7 +163,8 @@ def _channel(name: str, table: Any, agencies: dict[str, Agency], base_dir: Path)
             values[s.key] = str(base_dir / values[s.key])  # absolute values stay as they are
     common = {s.key for s in settings.CHANNEL}
     return ChannelConfig(name=name, type=kind, agency=values["agency"], format=values["format"],
-                         enabled=values["enabled"], options={k: v for k, v in values.items() if k not in common})
+                         enabled=values["enabled"], concurrency=values["concurrency"],
+                         options={k: v for k, v in values.items() if k not in common})
 
 
 def _time_of_day(value: str) -> time:

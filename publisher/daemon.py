@@ -57,6 +57,7 @@ class Daemon:
         self.dispatcher.stopping.set()
         finished = self.idle.wait(self.grace)
         self.scheduler.shutdown(wait=False)
+        self.dispatcher.close(wait=finished)
         if not finished:
             log.warning("grace period over with an attempt in flight; its lease will expire and it "
                         "will be reconciled by the next worker")

@@ -1,42 +1,36 @@
-"""The daemon's work: claim due deliveries, publish them, record the outcome.
+"""The daemon's work: claim due deliveries and publish them, channel by channel.
 
-One delivery at a time goes through :meth:`Dispatcher.process`:
-
-- past its deadline → failed (a late "comments close tomorrow" is worse than none);
-- content or media changed since approval → failed (never publish unapproved bytes);
-- lease no longer held (another worker recovered it) → left alone;
-- flagged for reconciliation (an ambiguous failure, or its worker died) →
-  ``channel.find()`` first; found → published, never posted twice;
-- publish, with short transient faults retried in place (tenacity);
-- the outcome, the attempt row and the journal entry commit together, guarded
-  by the lease: a worker that lost its lease cannot overwrite another's result.
+Each channel with due work gets ``channels.<name>.concurrency`` consumers on
+one thread pool per process (``daemon.threads``).  A consumer claims a few
+deliveries of its channel in one short transaction (``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), publishes them one by
+one through :class:`~publisher.attempt.Attempt`, and claims again until the
+channel has nothing due.  A slow Page therefore never holds up another, and
+several daemons on one PostgreSQL share the work without ever taking the
+same delivery.  On stop, claimed deliveries not yet started are released.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import tenacity
-from sqlalchemy import insert
+from sqlalchemy import func, select
 
-from . import journal, media
-from .channels.base import Channel
-from .errors import AmbiguousError, PermanentError, PublishError, RateLimited, StateError, TransientError
-from .models import Delivery, DeliveryState, Receipt, utcnow
-from .retry import backoff
+from . import journal
+from .attempt import Attempt
+from .models import DUE_STATES, Delivery, DeliveryState, utcnow
 from .store import deliveries as store
 from .store.engine import read, write
-from .store.schema import attempts
+from .store.schema import deliveries
 
 if TYPE_CHECKING:
     from .context import App
 
-log = logging.getLogger(__name__)
 S = DeliveryState
 
 
@@ -47,10 +41,11 @@ class Dispatcher:
         self.app = app
         self.worker = worker
         self.clock = clock
-        self.retry = app.config.retry
+        self.attempt = Attempt(app, worker, clock)
         self.lease = timedelta(seconds=app.config.daemon["lease_seconds"])
         self.batch_size = app.config.daemon["batch_size"]
         self.stopping = threading.Event()
+        self._pool: ThreadPoolExecutor | None = None
 
     def run_once(self) -> Counter[str]:
         """Recover lost leases, then publish everything due now.
@@ -60,8 +55,20 @@ class Dispatcher:
         """
         outcomes: Counter[str] = Counter()
         outcomes["recovered"] += self.recover()
+        consumers = [(name, i) for name in self.due_channels() for i in range(self._concurrency(name))]
+        if len(consumers) == 1:
+            outcomes.update(self._drain(consumers[0][0]))
+        elif consumers:
+            for result in self._executor().map(lambda c: self._drain(c[0]), consumers):
+                outcomes.update(result)
+        return +outcomes
+
+    def _drain(self, channel: str) -> Counter[str]:
+        """One consumer: claim a few deliveries of *channel*, publish them, repeat."""
+        outcomes: Counter[str] = Counter()
+        per_claim = max(1, self.batch_size // self._concurrency(channel))
         while not self.stopping.is_set():
-            batch = self.claim()
+            batch = self.claim(per_claim, [channel])
             if not batch:
                 break
             for index, delivery in enumerate(batch):
@@ -69,15 +76,27 @@ class Dispatcher:
                     outcomes["released"] += self.release(batch[index:])
                     break
                 outcomes[self.process(delivery)] += 1
-        return +outcomes
+        return outcomes
 
-    def claim(self) -> list[Delivery]:
+    def process(self, delivery: Delivery) -> str:
+        """Take one claimed delivery to its next state; returns that state's name."""
+        return self.attempt.process(delivery)
+
+    def claim(self, limit: int | None = None, channels: list[str] | None = None) -> list[Delivery]:
         with write(self.app.engine) as conn:
-            claimed = store.claim(conn, self.worker, self.clock(), self.lease, self.batch_size,
-                                  self.app.enabled_channels())
+            claimed = store.claim(conn, self.worker, self.clock(), self.lease, limit or self.batch_size,
+                                  channels or self.app.enabled_channels())
             for d in claimed:
                 journal.append(conn, self.worker, "delivery.claimed", f"delivery:{d.id}", {"attempt": d.attempts + 1})
         return claimed
+
+    def due_channels(self) -> list[str]:
+        """Enabled channels with work due now (one indexed query)."""
+        due = func.coalesce(deliveries.c.next_attempt_at, deliveries.c.due_at) <= self.clock()
+        query = select(deliveries.c.channel).distinct().where(
+            deliveries.c.state.in_(DUE_STATES), deliveries.c.channel.in_(self.app.enabled_channels()), due)
+        with read(self.app.engine) as conn:
+            return sorted(conn.execute(query).scalars())
 
     def recover(self) -> int:
         """Requeue deliveries whose worker died; they are reconciled before any new try."""
@@ -87,7 +106,8 @@ class Dispatcher:
             for d in lost:
                 store.transition(conn, d.id, S.QUEUED, needs_reconcile=True, lease_owner=None,
                                  lease_expires_at=None, attempts=d.attempts + 1)
-                self._attempt_row(conn, d, d.lease_owner or "?", now, "lease_expired", "worker stopped mid-attempt")
+                self.attempt.attempt_row(conn, d, d.lease_owner or "?", now, "lease_expired",
+                                         "worker stopped mid-attempt")
                 journal.append(conn, self.worker, "delivery.lease_expired", f"delivery:{d.id}",
                                {"worker": d.lease_owner, "attempt": d.attempts + 1})
         return len(lost)
@@ -104,95 +124,14 @@ class Dispatcher:
         with read(self.app.engine) as conn:
             return store.next_wakeup(conn, self.app.enabled_channels())
 
-    def process(self, d: Delivery) -> str:
-        """Take one claimed delivery to its next state; returns that state's name."""
-        started = self.clock()
-        if not self._renew(d, started):
-            log.warning("delivery %s: lease lost before the attempt started; left to its new owner", d.id)
-            return "lease_lost"
-        if d.deadline_at and started > d.deadline_at:
-            return self._fail(d, started, "deadline", f"deadline {d.deadline_at.isoformat()} passed")
-        problem = self._tampered(d)
-        if problem:
-            return self._fail(d, started, "tampered", problem)
-        channel = self.app.channel(d.channel)
-        try:
-            if d.needs_reconcile:
-                found = channel.find(d, d.first_attempt_at)
-                if found:
-                    return self._published(d, started, found, "reconciled")
-            return self._published(d, started, self._publish(channel, d), "published")
-        except PublishError as exc:
-            return self._failed_attempt(d, started, exc)
-        except Exception as exc:  # a bug in a channel: it may have published, so reconcile
-            log.exception("channel %s crashed on delivery %s", d.channel, d.id)
-            return self._failed_attempt(d, started, AmbiguousError(f"{type(exc).__name__}: {exc}"))
+    def close(self, wait: bool = True) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait)
 
-    def _renew(self, d: Delivery, now: datetime) -> bool:
-        # a batch can outlive the lease of its last items: re-check ownership just before
-        # talking to the channel, so a worker that was presumed dead never posts a second time
-        with write(self.app.engine) as conn:
-            return store.renew(conn, d.id, self.worker, now + self.lease)
+    def _concurrency(self, channel: str) -> int:
+        return self.app.config.channels[channel].concurrency
 
-    def _publish(self, channel: Channel, d: Delivery) -> Receipt:
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.retry.inline_attempts),
-            wait=tenacity.wait_random_exponential(multiplier=self.retry.inline_wait_seconds,
-                                                  max=self.retry.inline_wait_seconds * 8),
-            retry=tenacity.retry_if_exception(lambda e: type(e) is TransientError),
-            reraise=True,
-        )
-        return retrying(channel.publish, d)
-
-    def _tampered(self, d: Delivery) -> str | None:
-        if d.content.sha256() != d.content_sha256:
-            return "content changed after approval (sha256 mismatch)"
-        for item in d.content.media:
-            if not media.intact(self.app.data_dir, item):
-                return f"media {item.name} missing or changed after approval"
-        return None
-
-    def _failed_attempt(self, d: Delivery, started: datetime, exc: PublishError) -> str:
-        number = d.attempts + 1
-        if isinstance(exc, PermanentError) or number >= self.retry.max_attempts:
-            return self._fail(d, started, exc.outcome, str(exc))
-        now = self.clock()
-        if isinstance(exc, RateLimited) and exc.retry_at:
-            retry_at = max(exc.retry_at, now)
-        elif isinstance(exc, AmbiguousError):
-            retry_at = now + timedelta(seconds=self.retry.reconcile_delay_seconds)
-        else:
-            retry_at = now + backoff(self.retry, number)
-        fields = {"next_attempt_at": retry_at, "needs_reconcile": d.needs_reconcile or isinstance(exc, AmbiguousError)}
-        return self._finish(d, started, S.WAITING, exc.outcome, str(exc), fields)
-
-    def _fail(self, d: Delivery, started: datetime, outcome: str, error: str) -> str:
-        return self._finish(d, started, S.FAILED, outcome, error, {})
-
-    def _published(self, d: Delivery, started: datetime, receipt: Receipt, outcome: str) -> str:
-        fields = {"remote_id": receipt.remote_id, "permalink": receipt.permalink, "published_at": self.clock(),
-                  "needs_reconcile": False}
-        return self._finish(d, started, S.PUBLISHED, outcome, None, fields, receipt)
-
-    def _finish(self, d: Delivery, started: datetime, target: DeliveryState, outcome: str, error: str | None,
-                fields: dict[str, Any], receipt: Receipt | None = None) -> str:
-        try:
-            with write(self.app.engine) as conn:
-                store.transition(conn, d.id, target, owner=self.worker, attempts=d.attempts + 1, last_error=error,
-                                 lease_owner=None, lease_expires_at=None, **fields)
-                self._attempt_row(conn, d, self.worker, started, outcome, error, receipt)
-                journal.append(conn, self.worker, f"delivery.{target.value}", f"delivery:{d.id}", {
-                    "attempt": d.attempts + 1, "outcome": outcome, "error": error,
-                    "remote_id": receipt.remote_id if receipt else None,
-                    "permalink": receipt.permalink if receipt else None, "content_sha256": d.content_sha256})
-        except StateError:
-            log.warning("delivery %s: lease lost before the outcome %s was recorded", d.id, outcome)
-            return "lease_lost"
-        return target.value
-
-    def _attempt_row(self, conn: Any, d: Delivery, worker: str, started: datetime, outcome: str,
-                     error: str | None, receipt: Receipt | None = None) -> None:
-        conn.execute(insert(attempts).values(
-            delivery_id=d.id, number=d.attempts + 1, worker=worker, started_at=started, finished_at=self.clock(),
-            outcome=outcome, error=error, remote_id=receipt.remote_id if receipt else None,
-            permalink=receipt.permalink if receipt else None))
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:  # one pool per process, made on first need
+            self._pool = ThreadPoolExecutor(self.app.config.daemon["threads"], thread_name_prefix="publish")
+        return self._pool

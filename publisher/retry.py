@@ -19,6 +19,7 @@ class RetryPolicy:
     inline_attempts: int = 3
     inline_wait_seconds: float = 1.0
     reconcile_delay_seconds: float = 5.0
+    auth_wait_seconds: float = 900.0
 
 
 def backoff(policy: RetryPolicy, attempt: int, rand: float | None = None) -> timedelta:

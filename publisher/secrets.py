@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from . import redact
 from .errors import ConfigError
 
 
@@ -51,7 +52,7 @@ def secret(options: dict[str, Any], key: str, path: str) -> str:
         value = os.environ.get(options[f"{key}_env"], "").strip()
         if not value:
             raise ConfigError("config.env_unset", path=f"{path}.{key}_env", name=options[f"{key}_env"])
-        return value
+        return redact.register(value)
     if options.get(f"{key}_file"):
         try:
             value = Path(options[f"{key}_file"]).read_text(encoding="utf-8").strip()
@@ -59,5 +60,5 @@ def secret(options: dict[str, Any], key: str, path: str) -> str:
             raise ConfigError("config.secret_file", path=f"{path}.{key}_file", value=options[f"{key}_file"]) from None
         if not value:
             raise ConfigError("config.secret_empty", path=f"{path}.{key}_file", value=options[f"{key}_file"])
-        return value
+        return redact.register(value)
     raise ConfigError("config.secret_missing", path=f"{path}.{key}_env")

@@ -24,7 +24,8 @@ SECTIONS: dict[str, tuple[Setting, ...]] = {
         Setting("worker_id", str, "", "Name of this daemon in the attempt log; empty means host:pid."),
         Setting("poll_seconds", float, 30.0, "How often the daemon looks for work queued by other processes.", minimum=0.05),
         Setting("lease_seconds", float, 300.0, "How long a claimed delivery belongs to one worker before it is recovered.", minimum=1),
-        Setting("batch_size", int, 20, "Deliveries claimed per transaction.", minimum=1),
+        Setting("batch_size", int, 20, "Deliveries claimed per transaction (shared by a channel's consumers).", minimum=1),
+        Setting("threads", int, 8, "Publishing threads per process, shared by all channels.", minimum=1),
         Setting("grace_seconds", float, 30.0, "On SIGTERM, how long in-flight attempts may take to finish.", minimum=0),
     ),
     "retry": (
@@ -34,6 +35,7 @@ SECTIONS: dict[str, tuple[Setting, ...]] = {
         Setting("inline_attempts", int, 3, "Quick retries of a transient fault inside one attempt.", minimum=1),
         Setting("inline_wait_seconds", float, 1.0, "First wait between quick retries.", minimum=0),
         Setting("reconcile_delay_seconds", float, 5.0, "Wait before looking again for a post after an ambiguous failure.", minimum=0),
+        Setting("auth_wait_seconds", float, 900.0, "When a token is refused, wait this long before trying again (staff renew it meanwhile).", minimum=0),
     ),
     "campaign": (
         Setting("reminder_days", int, 3, "The reminder goes out this many days before consultation closes.", minimum=1),
@@ -61,6 +63,7 @@ CHANNEL: tuple[Setting, ...] = (
     Setting("format", str, "portal", "Which template variant it gets: portal (HTML article) or facebook (plain text).",
             choices=("portal", "facebook")),
     Setting("enabled", bool, True, "A disabled channel keeps its queue but publishes nothing."),
+    Setting("concurrency", int, 1, "How many deliveries of this channel are published at the same time.", minimum=1),
 )
 
 #: Key names that hold a secret: they must be referenced (NAME_env / NAME_file), never inline.

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from .. import config as config_mod
-from .. import i18n
+from .. import i18n, redact
 from ..config import Config
 from ..context import App
 from ..errors import ExitCode, PublisherError
@@ -123,6 +123,7 @@ def cli(ctx: click.Context, config: str | None, actor: str | None, lang: str | N
     i18n.set_language(lang or "vi")
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redact.install()  # no token ever reaches a log line
     if not verbose:  # migrations and the scheduler narrate every step; keep the terminal readable
         for name in ("alembic", "apscheduler"):
             logging.getLogger(name).setLevel(logging.WARNING)
