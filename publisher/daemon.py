@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from . import health
 from .dispatch import Dispatcher
 from .errors import StorageError
 from .models import utcnow
@@ -47,6 +48,8 @@ class Daemon:
             signal.signal(sig, lambda *_: self.stop_requested.set())
         self.scheduler.add_job(self._dispatch, "interval", seconds=self.poll, id=_JOB, next_run_time=utcnow(),
                                coalesce=True, max_instances=1, misfire_grace_time=None)
+        self.scheduler.add_job(self._check_channels, "interval", minutes=self.app.config.daemon["check_minutes"],
+                               id="channels", next_run_time=utcnow(), coalesce=True, max_instances=1)
         self.scheduler.start()
         log.info("daemon %s started (poll every %ss)", self.dispatcher.worker, self.poll)
         self.stop_requested.wait()
@@ -86,6 +89,14 @@ class Daemon:
                 self._db_down = True
         finally:
             self.idle.set()
+
+    def _check_channels(self) -> None:
+        try:
+            for found in health.check_all(self.app, self.dispatcher.worker, enabled_only=True):
+                if not found.ok:
+                    log.warning("channel %s cannot publish: %s", found.channel, found.detail)
+        except StorageError as exc:
+            log.error("channel check skipped, database unavailable: %s", exc)
 
     def _wake_at(self, when) -> None:  # type: ignore[no-untyped-def]
         """Pull the dispatch job forward to *when* if that is before the next poll."""

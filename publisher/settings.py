@@ -26,6 +26,7 @@ SECTIONS: dict[str, tuple[Setting, ...]] = {
         Setting("lease_seconds", float, 300.0, "How long a claimed delivery belongs to one worker before it is recovered.", minimum=1),
         Setting("batch_size", int, 20, "Deliveries claimed per transaction (shared by a channel's consumers).", minimum=1),
         Setting("threads", int, 8, "Publishing threads per process, shared by all channels.", minimum=1),
+        Setting("check_minutes", float, 60.0, "How often the daemon checks every channel (token, Page); failures are journalled.", minimum=0.1),
         Setting("grace_seconds", float, 30.0, "On SIGTERM, how long in-flight attempts may take to finish.", minimum=0),
     ),
     "retry": (
@@ -58,7 +59,7 @@ AGENCY: tuple[Setting, ...] = (
 )
 
 CHANNEL: tuple[Setting, ...] = (
-    Setting("type", str, None, "Channel kind: outbox (more in later versions)."),
+    Setting("type", str, None, "Channel kind: outbox (files, the default) or facebook (a Page, through the Graph API)."),
     Setting("agency", str, None, "Code of the agency that owns this channel (a key of [agencies])."),
     Setting("format", str, "portal", "Which template variant it gets: portal (HTML article) or facebook (plain text).",
             choices=("portal", "facebook")),

@@ -28,6 +28,10 @@ class Channel(ABC):
     #: Options of this kind, validated by config.py like every other setting.
     options: ClassVar[tuple[Setting, ...]] = ()
 
+    @classmethod
+    def validate(cls, options: dict[str, Any], path: str) -> None:
+        """Checks across options that their types cannot express (raise ConfigError)."""
+
     def __init__(self, name: str, options: dict[str, Any], data_dir: Path) -> None:
         self.name = name
         self.settings = options

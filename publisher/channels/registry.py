@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Any
 
 from .base import Channel
+from .facebook import FacebookChannel
 from .outbox import OutboxChannel
 
 CHANNEL_TYPES: dict[str, type[Channel]] = {
     OutboxChannel.type: OutboxChannel,
+    FacebookChannel.type: FacebookChannel,
 }
 
 

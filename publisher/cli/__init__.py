@@ -143,8 +143,8 @@ def main() -> None:
     cli(prog_name="publisher")
 
 
-from . import admin, campaign, demo, ops, policies, posts, render  # noqa: E402  (register the subcommands)
+from . import admin, campaign, channels, demo, ops, policies, posts, render  # noqa: E402  (register the subcommands)
 
-for module in (admin, campaign, demo, ops, policies, posts, render):
+for module in (admin, campaign, channels, demo, ops, policies, posts, render):
     for command in module.COMMANDS:
         cli.add_command(command)

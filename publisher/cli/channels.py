@@ -1,0 +1,49 @@
+"""``publisher channels check``: can every channel publish now?"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import click
+
+from .. import health
+from ..errors import ExitCode
+from ..i18n import t
+from .output import dump, table
+
+
+@click.group("channels")
+def channels() -> None:
+    """Kênh đăng / channels.
+
+    \b
+    Ví dụ / example:
+      publisher channels check
+    """
+
+
+@channels.command("check")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def check(state, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Kiểm tra từng kênh: token, Trang, quyền / check every channel (token, Page, access).
+
+    Failures are written to the journal. Exit code 1 if any channel cannot publish.
+
+    \b
+    Ví dụ / examples:
+      publisher channels check
+      publisher channels check --json
+    """
+    rows = [asdict(h) for h in health.check_all(state.app(), state.actor)]
+    failed = [r for r in rows if not r["ok"]]
+    if as_json:
+        dump(rows)
+    else:
+        table([{**r, "ok": t("channels.ok") if r["ok"] else t("channels.not_ok")} for r in rows],
+              ("channel", "type", "agency", "ok", "detail"))
+    if failed:
+        raise click.exceptions.Exit(int(ExitCode.FAILED))
+
+
+COMMANDS = [channels]
