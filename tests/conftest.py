@@ -168,3 +168,22 @@ def set_daemon_options(project: Path, **options: object) -> None:
         line = re.compile(rf"^{key} = .*$", re.M)
         rest = line.sub(f"{key} = {value}", rest, count=1) if line.search(rest) else f"{key} = {value}\n{rest}"
     config.write_text(f"{head}[daemon]\n{rest}", encoding="utf-8")
+
+
+PAGES = {"111111": {"name": "UBND tỉnh Thử Nghiệm", "token": "EAAB-tinh-page-token-0001"},
+         "222222": {"name": "UBND xã Thử Nghiệm", "token": "EAAB-xa-page-token-0002"}}
+
+
+def facebook_config(project: Path, graph_url: str, *, concurrency: int = 1, extra: str = "") -> Path:
+    """BASE_CONFIG plus two Facebook channels (tokens in files) pointing at a fake Graph API."""
+    channels = ""
+    for name, page_id, agency in (("fb-tinh", "111111", "tinh"), ("fb-xa", "222222", "xa")):
+        token_file = project / f"{name}.token"
+        token_file.write_text(PAGES[page_id]["token"] + "\n", encoding="utf-8")
+        channels += (f'\n[channels.{name}]\ntype = "facebook"\nagency = "{agency}"\nformat = "facebook"\n'
+                     f'page_id = "{page_id}"\ntoken_file = "{token_file.name}"\nbase_url = "{graph_url}"\n'
+                     f"concurrency = {concurrency}\nread_timeout = 1.0\nrecheck_seconds = 0.3\n{extra}")
+    config = project / "config.toml"
+    config.write_text(BASE_CONFIG.replace("[retry]\n", "[retry]\nauth_wait_seconds = 1\n") + channels,
+                      encoding="utf-8")
+    return config

@@ -97,6 +97,7 @@ import struct
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -168,7 +169,8 @@ def _parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, str], di
         name = part.get_param("name", header="content-disposition")
         if not name:
             continue
-        data = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
         filename = part.get_filename()
         if filename is not None or name == "source":
             files[str(name)] = Upload(filename, part.get_content_type() if part.get("content-type") else None, data)
@@ -229,7 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
@@ -289,6 +291,7 @@ class _Handler(BaseHTTPRequestHandler):
         entry: JSON = {"method": method, "path": raw_path, "graph_path": path, "version": version,
                        "query": raw_query, "headers": list(self.headers.keys())}
         body_error: GraphError | None = None
+        error: GraphError | None
         fields: dict[str, str] = {}
         files: dict[str, Upload] = {}
         try:
@@ -322,6 +325,11 @@ class _Handler(BaseHTTPRequestHandler):
             status, body, page = self._route(method, path, query, fields, files, token, source, entry)
         except GraphError as exc:
             status, body, page, error = exc.status, exc.body(), None, exc
+        except Exception as exc:  # a bug in the fake: say so loudly, not as a dropped connection
+            traceback.print_exc()
+            state.finish_request(entry, internal_error=repr(exc))
+            error = GraphError(1, f"An unknown error has occurred. (fakegraph internal error: {exc!r})")
+            status, body, page = 500, error.body(), None
         else:
             error = None
         usage_page = page.id if page else usage_page
@@ -336,8 +344,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._wait(fault.seconds)
             else:
                 error = fault.error()
-                error.status = 500
-                status, body = 500, error.body()
+                status, body = error.status, error.body()
         if error is not None and error.regain_minutes:
             self._answer_error(entry, error, usage_page, extra, body)
             return
@@ -449,7 +456,7 @@ class _Handler(BaseHTTPRequestHandler):
         if first is None or last is None:
             return answer
         paging: JSON = {"cursors": {"before": first, "after": last}}
-        keep = {k: v for k, v in params.items() if k not in ("after", "before", "appsecret_proof", "access_token")}
+        keep = {k: v for k, v in params.items() if k not in ("after", "before", "access_token")}
         if self._query_token():
             keep["access_token"] = self._query_token() or ""
         keep["limit"] = str(limit)
@@ -592,7 +599,7 @@ class FakeGraph:
         if self._server is None:
             raise RuntimeError("FakeGraph is not started")
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def graph_url(self, version: str = DEFAULT_VERSION) -> str:
         """``http://127.0.0.1:PORT/v26.0`` — what a client puts before ``/{page}/feed``."""

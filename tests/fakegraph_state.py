@@ -384,9 +384,11 @@ class Fault:
             error.message = self.message
         if self.code is not None and kind not in ("rate_limit", "rejected_media"):
             error.code = self.code
-            error.status = status_for(self.code) if kind not in ("5xx_after", "code1_after") else 500
+            error.status = status_for(self.code)
         if self.subcode is not None and kind != "blocked":
             error.subcode = self.subcode
+        if kind in ("5xx_before", "code2_before", "5xx_after", "code1_after"):
+            error.status = 500  # whatever code was asked for, these are server errors
         return error
 
     def record(self) -> JSON:
@@ -865,6 +867,9 @@ class GraphState:
 
         Returns ``(data, before_cursor, after_cursor, has_newer, has_older)``.
         """
+        for name in fields:
+            if name not in self.POST_FIELDS:
+                raise err_field(name, "PagePost")
         with self.lock:
             now = self.clock()
             if edge == "scheduled_posts":

@@ -13,11 +13,12 @@ tree in :mod:`publisher.errors` at its boundary, and nowhere else:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ..models import Delivery, Health, Receipt, Setting
+from ..models import Delivery, Health, Receipt, Setting, utcnow
 
 
 class Channel(ABC):
@@ -36,6 +37,7 @@ class Channel(ABC):
         self.name = name
         self.settings = options
         self.data_dir = data_dir
+        self.clock: Callable[[], datetime] = utcnow  # tests move time without sleeping
 
     def media_path(self, relative: str) -> Path:
         """Absolute path of a frozen media file of a delivery."""

@@ -29,7 +29,7 @@ import requests
 
 from .. import secrets
 from ..errors import ConfigError, PublishError, RateLimited
-from ..models import Delivery, Health, MediaFile, Receipt, Setting, utcnow
+from ..models import Delivery, Health, MediaFile, Receipt, Setting
 from . import graph_errors
 from .base import Channel
 from .http import send
@@ -146,12 +146,12 @@ class FacebookChannel(Channel):
         if response.status_code >= 400:
             error = graph_errors.parse_error(response.status_code, response.text)
             regain = graph_errors.usage(response.headers, self.page).regain_seconds
-            raise graph_errors.classify(error, write=write, now=utcnow(), regain_seconds=regain)
+            raise graph_errors.classify(error, write=write, now=self.clock(), regain_seconds=regain)
         try:
             return response.json()
         except ValueError:
             raise graph_errors.classify(graph_errors.GraphError(502, None, None, "answer is not JSON"),
-                                        write=write, now=utcnow()) from None
+                                        write=write, now=self.clock()) from None
 
     def _proof(self, token: str) -> str | None:
         if not (self.settings["app_secret_env"] or self.settings["app_secret_file"]):
@@ -164,12 +164,12 @@ class FacebookChannel(Channel):
         if usage.percent >= self.settings["usage_limit_percent"]:
             pause = max(usage.regain_seconds, 60.0)  # Meta gives no estimate until it blocks
             with self._lock:
-                self._cool_until = utcnow() + timedelta(seconds=pause)
+                self._cool_until = self.clock() + timedelta(seconds=pause)
 
     def _respect_usage(self) -> None:
         with self._lock:
             until = self._cool_until
-        if until and utcnow() < until:
+        if until and self.clock() < until:
             raise RateLimited(f"page {self.page}: API usage above {self.settings['usage_limit_percent']}%, "
                               f"paused until {until.isoformat()}", retry_at=until)
 
