@@ -35,6 +35,8 @@ ROWS = [
     (500, 1, None, True, AmbiguousError),
     (503, 2, None, True, AmbiguousError),
     (502, None, None, True, AmbiguousError),
+    (500, 32, None, True, AmbiguousError),  # a 5xx may have done the work, whatever its code says
+    (500, 32, None, False, RateLimited),
     (500, 1, None, False, TransientError),  # a read changes nothing: plain retry
     (400, 190, None, True, AuthError),
     (400, 190, 463, True, AuthError),

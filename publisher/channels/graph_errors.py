@@ -3,9 +3,10 @@
 =============================================  =====================  ==========================
 Graph error (code / subcode)                   class                  what happens
 =============================================  =====================  ==========================
+any write answered HTTP 5xx (checked first)    AmbiguousError         find() before any retry
 4, 17, 32, 341, 613, 80001; 368/1390008        RateLimited            waits until the time given
                                                                       (usage headers) or backoff
-1, 2 (unknown / service unavailable); HTTP 5xx AmbiguousError         find() before any retry
+1, 2 (unknown / service unavailable)           AmbiguousError         find() before any retry
 190 (any subcode), 10, 200–299                 AuthError              waits for a renewed token
 100, 324, 506 (duplicate), 1609005             ContentRejected        failed, Graph message shown
 368 (other subcodes: posting blocked)          PermanentError         failed
@@ -60,6 +61,8 @@ def classify(error: GraphError, *, write: bool, now: datetime, regain_seconds: f
     """The PublishError for *error* (the one table above, in code)."""
     text = f"Graph error {error.code}{'/' + str(error.subcode) if error.subcode else ''}: {error.message}"
     code = error.code
+    if write and error.status >= 500:  # whatever the code says, the server may have done the work
+        return AmbiguousError(text)
     if code in THROTTLING or error.subcode in THROTTLING_SUBCODES.get(code or 0, ()):
         return RateLimited(text, retry_at=now + timedelta(seconds=regain_seconds) if regain_seconds else None)
     if code in AUTH:
