@@ -8,6 +8,7 @@ pre-ping, so a restarted server costs one failed check, not a traceback.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,10 +62,30 @@ def _sqlite(url, busy_timeout_ms: int) -> Engine:  # type: ignore[no-untyped-def
 
 @contextmanager
 def write(engine: Engine) -> Iterator[Connection]:
-    """A short write transaction: commit on success, roll back on error."""
-    with _unavailable_as_error(engine):
+    """A short write transaction: commit on success, roll back on error.
+
+    On SQLite, threads of one process queue on a lock of their own first:
+    SQLite's busy handler sleeps in coarse steps (up to 100 ms) while it
+    waits, which would cost publishing threads far more than the write.
+    """
+    with _unavailable_as_error(engine), _process_lock(engine):
         with engine.begin() as conn:
             yield conn
+
+
+_locks: dict[int, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+@contextmanager
+def _process_lock(engine: Engine) -> Iterator[None]:
+    if engine.dialect.name != "sqlite":
+        yield  # PostgreSQL's row locks and SKIP LOCKED need no help
+        return
+    with _locks_guard:
+        lock = _locks.setdefault(id(engine), threading.Lock())
+    with lock:
+        yield
 
 
 @contextmanager
