@@ -137,8 +137,11 @@ class Attempt:
         return self._finish(d, started, S.FAILED, outcome, error, {})
 
     def _published(self, d: Delivery, started: datetime, receipt: Receipt, outcome: str) -> str:
-        fields = {"remote_id": receipt.remote_id, "permalink": receipt.permalink, "published_at": self.clock(),
-                  "needs_reconcile": False}
+        fields = {"remote_id": receipt.remote_id, "permalink": receipt.permalink, "needs_reconcile": False}
+        if receipt.extra.get("scheduled"):  # on the peer's scheduler: published when it goes live
+            return self._finish(d, started, S.SCHEDULED, "scheduled" if outcome == "published" else outcome,
+                                None, fields, receipt, health=(True, ""))
+        fields["published_at"] = self.clock()
         return self._finish(d, started, S.PUBLISHED, outcome, None, fields, receipt, health=(True, ""))
 
     def _finish(self, d: Delivery, started: datetime, target: DeliveryState, outcome: str, error: str | None,

@@ -19,11 +19,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from . import journal
+from . import journal, scheduled
 from .attempt import Attempt
-from .models import DUE_STATES, Delivery, DeliveryState, utcnow
+from .models import Delivery, DeliveryState, utcnow
 from .store import deliveries as store
 from .store.engine import read, write
 from .store.schema import deliveries
@@ -55,6 +55,7 @@ class Dispatcher:
         """
         outcomes: Counter[str] = Counter()
         outcomes["recovered"] += self.recover()
+        outcomes.update(scheduled.confirm(self.attempt, self.clock()))
         consumers = [(name, i) for name in self.due_channels() for i in range(self._concurrency(name))]
         if len(consumers) == 1:
             outcomes.update(self._drain(consumers[0][0]))
@@ -85,16 +86,15 @@ class Dispatcher:
     def claim(self, limit: int | None = None, channels: list[str] | None = None) -> list[Delivery]:
         with write(self.app.engine) as conn:
             claimed = store.claim(conn, self.worker, self.clock(), self.lease, limit or self.batch_size,
-                                  channels or self.app.enabled_channels())
+                                  channels or self.app.enabled_channels(), self._early())
             for d in claimed:
                 journal.append(conn, self.worker, "delivery.claimed", f"delivery:{d.id}", {"attempt": d.attempts + 1})
         return claimed
 
     def due_channels(self) -> list[str]:
         """Enabled channels with work due now (one indexed query)."""
-        due = func.coalesce(deliveries.c.next_attempt_at, deliveries.c.due_at) <= self.clock()
         query = select(deliveries.c.channel).distinct().where(
-            deliveries.c.state.in_(DUE_STATES), deliveries.c.channel.in_(self.app.enabled_channels()), due)
+            store.due_condition(self.clock(), self.app.enabled_channels(), self._early()))
         with read(self.app.engine) as conn:
             return sorted(conn.execute(query).scalars())
 
@@ -127,6 +127,10 @@ class Dispatcher:
     def close(self, wait: bool = True) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=wait)
+
+    def _early(self) -> list[str]:
+        """Enabled channels whose peer schedules posts itself: their work is claimed ahead of time."""
+        return [n for n in self.app.enabled_channels() if self.app.config.channels[n].options.get("native_scheduling")]
 
     def _concurrency(self, channel: str) -> int:
         return self.app.config.channels[channel].concurrency

@@ -32,6 +32,7 @@ class DeliveryState(StrEnum):
     QUEUED = "queued"
     PUBLISHING = "publishing"
     WAITING = "waiting"
+    SCHEDULED = "scheduled"  # handed to the peer's own scheduler (Facebook), goes live at due_at
     PUBLISHED = "published"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -43,7 +44,10 @@ TRANSITIONS: dict[DeliveryState, frozenset[DeliveryState]] = {
     S.QUEUED: frozenset({S.PUBLISHING, S.CANCELLED, S.FAILED}),
     S.WAITING: frozenset({S.PUBLISHING, S.CANCELLED, S.FAILED}),
     # publishing -> queued: released on shutdown or recovered after a lost lease
-    S.PUBLISHING: frozenset({S.PUBLISHED, S.WAITING, S.FAILED, S.QUEUED}),
+    S.PUBLISHING: frozenset({S.PUBLISHED, S.SCHEDULED, S.WAITING, S.FAILED, S.QUEUED}),
+    # scheduled -> published once live at its time; -> cancelled after the remote post is deleted;
+    # -> failed if it is gone from the peer when it should have gone live
+    S.SCHEDULED: frozenset({S.PUBLISHED, S.CANCELLED, S.FAILED}),
     S.PUBLISHED: frozenset(),
     S.FAILED: frozenset(),
     S.CANCELLED: frozenset(),

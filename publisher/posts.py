@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, insert, select, update
 
 from . import content, inputs, journal, media
-from .errors import InputError, NotFound, StateError
+from .errors import InputError, NotFound, PublishError, StateError
 from .i18n import t
 from .models import Content, DeliveryState, Policy, Post, PostState, nfc, utcnow
+from .redact import redact
 from .service import find_policy
 from .store import deliveries as store_deliveries
 from .store import rows
@@ -111,13 +112,18 @@ def _queue(conn: Connection, actor: str, post: Post, policy: Policy, channel: st
 
 
 def cancel(app: App, actor: str, post_id: int, reason: str = "") -> dict[str, list[int]]:
-    """Cancel a post and its deliveries that have not gone out yet."""
+    """Cancel a post and its deliveries that have not gone out yet.
+
+    A delivery already on a peer's own scheduler is deleted there first; if
+    that fails, nothing is cancelled and the error says why (try again).
+    """
+    _unschedule_remote(app, post_id)
     with write(app.engine) as conn:
         post = _get(conn, post_id)
         if post.state == PostState.CANCELLED:
             raise StateError("post.already_cancelled", id=post_id)
         found = conn.execute(select(deliveries.c.id, deliveries.c.state).where(deliveries.c.post_id == post_id)).all()
-        cancellable = [r.id for r in found if S(r.state) in (S.QUEUED, S.WAITING)]
+        cancellable = [r.id for r in found if S(r.state) in (S.QUEUED, S.WAITING, S.SCHEDULED)]
         kept = [r.id for r in found if r.id not in cancellable]
         if found and not cancellable:
             raise StateError("post.nothing_to_cancel", id=post_id)
@@ -127,6 +133,17 @@ def cancel(app: App, actor: str, post_id: int, reason: str = "") -> dict[str, li
             store_deliveries.transition(conn, did, S.CANCELLED, last_error=reason or None)
             journal.append(conn, actor, "delivery.cancelled", f"delivery:{did}", {"reason": reason})
     return {"cancelled": cancellable, "kept": kept}
+
+
+def _unschedule_remote(app: App, post_id: int) -> None:
+    query = rows.delivery_select().where(deliveries.c.post_id == post_id, deliveries.c.state == S.SCHEDULED)
+    with read(app.engine) as conn:
+        scheduled = [rows.delivery(r) for r in conn.execute(query)]
+    for d in scheduled:  # network calls outside any transaction
+        try:
+            app.channel(d.channel).unschedule(d)
+        except PublishError as exc:
+            raise StateError("post.unschedule_failed", id=post_id, channel=d.channel, detail=redact(str(exc))) from None
 
 
 def get(app: App, post_id: int) -> Post:

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ..errors import PermanentError
 from ..models import Delivery, Health, Receipt, Setting, utcnow
 
 
@@ -54,6 +55,10 @@ class Channel(ABC):
     @abstractmethod
     def check(self) -> Health:
         """Whether this channel can publish now."""
+
+    def unschedule(self, delivery: Delivery) -> None:
+        """Delete a post this channel handed to the peer's own scheduler (see native scheduling)."""
+        raise PermanentError(f"channel {self.name} cannot cancel a scheduled post")
 
     def close(self) -> None:
         """Release connections; called when the process stops."""

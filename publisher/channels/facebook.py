@@ -56,6 +56,8 @@ class FacebookChannel(Channel):
                 minimum=1),
         Setting("recheck_seconds", float, 2.0, "facebook: after an ambiguous failure, look again this much later.",
                 minimum=0),
+        Setting("native_scheduling", bool, False,
+                "facebook: hand posts due 15 minutes to 29 days ahead to Facebook's own scheduler."),
     )
 
     @classmethod
@@ -80,7 +82,8 @@ class FacebookChannel(Channel):
         self._respect_usage()
         message = delivery.content.body.strip()
         images = [m for m in delivery.content.media if _mime(m)]
-        if len(images) == 1:
+        schedule = self._schedule_time(delivery)
+        if len(images) == 1 and schedule is None:
             answer = self._call("POST", f"{self.page}/photos", data={"message": message},
                                 files=self._file(images[0]))
             return self._receipt(answer["post_id"])
@@ -91,7 +94,20 @@ class FacebookChannel(Channel):
         link = _URL.search(message)
         if link and not images:
             data["link"] = link.group(0).rstrip(".,);")
-        return self._receipt(self._call("POST", f"{self.page}/feed", data=data)["id"])
+        if schedule is not None:  # Facebook publishes it at due_at; cancelling deletes it there
+            data.update(published="false", scheduled_publish_time=str(schedule))
+        return self._receipt(self._call("POST", f"{self.page}/feed", data=data)["id"], scheduled=schedule is not None)
+
+    def unschedule(self, delivery: Delivery) -> None:
+        if delivery.remote_id:
+            self._call("DELETE", delivery.remote_id)
+
+    def _schedule_time(self, delivery: Delivery) -> int | None:
+        # Graph accepts 10 minutes .. 30 days ahead; keep a margin on both sides
+        ahead = delivery.due_at - self.clock()
+        if self.settings["native_scheduling"] and timedelta(minutes=11) <= ahead <= timedelta(days=29, hours=23):
+            return int(delivery.due_at.timestamp())
+        return None
 
     def find(self, delivery: Delivery, since: datetime | None) -> Receipt | None:
         wanted = delivery.content.body.strip()
@@ -120,13 +136,14 @@ class FacebookChannel(Channel):
     def _search(self, wanted: str, start: datetime) -> Receipt | None:
         fields = {"fields": "id,message,created_time", "since": str(int(start.timestamp())), "limit": "100"}
         for edge, params in (("feed", fields), ("scheduled_posts", {"fields": "id,message", "limit": "100"})):
+            scheduled = edge == "scheduled_posts"
             after = None
             for _ in range(5):  # at most 500 recent posts per edge
                 cursor = {"after": after} if after else {}
                 page = self._call("GET", f"{self.page}/{edge}", params={**params, **cursor})
                 for post in page.get("data", []):
                     if (post.get("message") or "").strip() == wanted:
-                        return self._receipt(post["id"])
+                        return self._receipt(post["id"], scheduled=scheduled)
                 after = (page.get("paging") or {}).get("cursors", {}).get("after")
                 if not after or not (page.get("paging") or {}).get("next"):
                     break
@@ -178,8 +195,9 @@ class FacebookChannel(Channel):
         ascii_name = item.name.encode("ascii", "ignore").decode() or "image"
         return {"source": (ascii_name, data, _mime(item) or "application/octet-stream")}
 
-    def _receipt(self, post_id: str) -> Receipt:
-        return Receipt(remote_id=str(post_id), permalink=f"https://www.facebook.com/{post_id}")
+    def _receipt(self, post_id: str, scheduled: bool = False) -> Receipt:
+        return Receipt(remote_id=str(post_id), permalink=f"https://www.facebook.com/{post_id}",
+                       extra={"scheduled": True} if scheduled else {})
 
     @staticmethod
     def _sleep(seconds: float) -> None:

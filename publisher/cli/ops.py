@@ -14,6 +14,7 @@ from ..dispatch import Dispatcher
 from ..errors import ExitCode, InputError
 from ..i18n import t
 from ..inputs import a_time
+from ..models import DeliveryState
 from ..store.engine import read
 from .output import dump, table, when
 
@@ -30,8 +31,8 @@ def filter_options(func):  # type: ignore[no-untyped-def]
         click.option("--agency", help="Mã cơ quan / agency."),
         click.option("--policy", help="Mã chính sách / policy code."),
         click.option("--channel", help="Kênh / channel."),
-        click.option("--state", type=click.Choice(["queued", "publishing", "waiting", "published", "failed",
-                                                   "cancelled"]), help="Trạng thái / delivery state."),
+        click.option("--state", type=click.Choice([s.value for s in DeliveryState]),
+                     help="Trạng thái / delivery state."),
         click.option("--since", help="Từ thời điểm / from (e.g. 2026-01-01)."),
         click.option("--until", help="Đến trước / until (exclusive)."),
     ]):

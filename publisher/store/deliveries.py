@@ -7,6 +7,7 @@ no row matched, the transition was illegal (or lost a race) and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,20 +44,30 @@ def transition(conn: Connection, delivery_id: int, target: DeliveryState, *, own
         raise StateError("delivery.bad_transition", id=delivery_id, state=current or "?", target=target.value)
 
 
-def _due(now: datetime, channels: list[str]) -> Any:
-    return (deliveries.c.state.in_(DUE_STATES) & deliveries.c.channel.in_(channels)
-            & (func.coalesce(deliveries.c.next_attempt_at, deliveries.c.due_at) <= now))
+#: A peer's own scheduler takes posts this far ahead (Graph API: 10 minutes .. 30 days; with margins).
+EARLY_MIN, EARLY_MAX = timedelta(minutes=15), timedelta(days=29)
+
+
+def due_condition(now: datetime, channels: Sequence[str], early: Sequence[str] = ()) -> Any:
+    """What a claim takes: due work, and for *early* channels queued work within the peer's window."""
+    due = (deliveries.c.state.in_(DUE_STATES) & deliveries.c.channel.in_(channels)
+           & (func.coalesce(deliveries.c.next_attempt_at, deliveries.c.due_at) <= now))
+    if not early:
+        return due
+    ahead = (deliveries.c.state == S.QUEUED) & deliveries.c.channel.in_(early) & deliveries.c.due_at.between(
+        now + EARLY_MIN, now + EARLY_MAX)
+    return due | ahead
 
 
 def claim(conn: Connection, worker: str, now: datetime, lease: timedelta, limit: int,
-          channels: list[str]) -> list[Delivery]:
+          channels: Sequence[str], early: Sequence[str] = ()) -> list[Delivery]:
     """Claim up to *limit* due deliveries for *worker* until ``now + lease``.
 
     PostgreSQL skips rows another daemon holds (``FOR UPDATE SKIP LOCKED``);
     SQLite's ``BEGIN IMMEDIATE`` already serialises claimers.
     """
     ids = list(conn.execute(
-        select(deliveries.c.id).where(_due(now, channels))
+        select(deliveries.c.id).where(due_condition(now, channels, early))
         .order_by(func.coalesce(deliveries.c.next_attempt_at, deliveries.c.due_at), deliveries.c.id)
         .limit(limit).with_for_update(skip_locked=True)
     ).scalars())
@@ -95,8 +106,17 @@ def next_wakeup(conn: Connection, channels: list[str]) -> datetime | None:
     lease = conn.execute(
         select(func.min(deliveries.c.lease_expires_at, type_=UTCDateTime())).where(deliveries.c.state == S.PUBLISHING)
     ).scalar()
-    found = [t for t in (due, lease) if t is not None]
+    live = conn.execute(  # a post scheduled on the peer is confirmed when it should have gone live
+        select(func.min(deliveries.c.due_at, type_=UTCDateTime())).where(deliveries.c.state == S.SCHEDULED)
+    ).scalar()
+    found = [t for t in (due, lease, live) if t is not None]
     return min(found) if found else None
+
+
+def scheduled_due(conn: Connection, now: datetime, limit: int = 50) -> list[Delivery]:
+    """Deliveries handed to a peer's scheduler whose time has come (to confirm they went live)."""
+    query = rows.delivery_select().where(deliveries.c.state == S.SCHEDULED, deliveries.c.due_at <= now)
+    return [rows.delivery(r) for r in conn.execute(query.order_by(deliveries.c.due_at).limit(limit))]
 
 
 def counts(conn: Connection) -> dict[str, int]:
