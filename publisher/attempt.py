@@ -79,6 +79,7 @@ class Attempt:
                 found = channel.find(d, d.first_attempt_at)
                 if found:
                     return self._published(d, started, found, "reconciled")
+                self._note(d, "delivery.not_found", {"looked_since": str(d.first_attempt_at)})
             return self._published(d, started, self._publish(channel, d), "published")
         except PublishError as exc:
             return self._failed_attempt(d, started, exc)
@@ -101,6 +102,11 @@ class Attempt:
             reraise=True,
         )
         return retrying(channel.publish, d)
+
+    def _note(self, d: Delivery, event: str, payload: dict[str, Any]) -> None:
+        """A step of an attempt worth an auditor's eye (e.g. looked for the post, not there)."""
+        with write(self.app.engine) as conn:
+            journal.append(conn, self.worker, event, f"delivery:{d.id}", payload)
 
     def _tampered(self, d: Delivery) -> str | None:
         if d.content.sha256() != d.content_sha256:

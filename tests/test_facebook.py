@@ -226,3 +226,27 @@ def test_check_reports_the_page_and_a_wrong_token(app, fake, project):
     assert not health.ok and "222222" in health.detail
     fake.expire_token("222222")
     assert not app.channel("fb-xa").check().ok
+
+
+def test_every_step_of_a_reconciliation_is_on_record(app, fake):
+    fake.add_fault("5xx_before", path=r"/feed$", method="POST")
+    did = _queue(app)
+    _drain(app, Clock(), rounds=2)
+    with read(app.engine) as conn:
+        events = conn.execute(select(journal.c.event).where(journal.c.subject == f"delivery:{did}")
+                              .order_by(journal.c.seq)).scalars().all()
+    assert events == ["delivery.queued", "delivery.claimed", "delivery.waiting", "delivery.claimed",
+                      "delivery.not_found", "delivery.published"]
+
+
+def test_channels_check_cli_reports_and_journals_a_bad_token(app, fake, project):
+    from .conftest import run_cli
+
+    good = run_cli("channels", "check", "--json", cwd=project)
+    assert good.returncode == 0, good.stderr
+    fake.expire_token(TINH)
+    bad = run_cli("channels", "check", cwd=project)
+    assert bad.returncode == 1 and "fb-tinh" in bad.stdout and "190" in bad.stdout
+    with read(app.engine) as conn:
+        failures = conn.execute(select(journal.c.subject).where(journal.c.event == "channel.check_failed")).all()
+    assert [f.subject for f in failures] == ["channel:fb-tinh"]

@@ -14,7 +14,12 @@ import requests
 from publisher.channels import graph_errors
 from publisher.channels.http import send
 from publisher.errors import (
-    AmbiguousError, AuthError, ContentRejected, PermanentError, RateLimited, TransientError,
+    AmbiguousError,
+    AuthError,
+    ContentRejected,
+    PermanentError,
+    RateLimited,
+    TransientError,
 )
 from publisher.models import utcnow
 
