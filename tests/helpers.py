@@ -31,3 +31,36 @@ def write_png(path, size=(16, 16), color=(200, 30, 30)):
 
     Image.new("RGB", size, color).save(path, "PNG")
     return path
+
+
+class Clock:
+    """A clock the test moves (the dispatcher, channels and fakes take it instead of sleeping)."""
+
+    def __init__(self):
+        self.now = utcnow()
+
+    def __call__(self):
+        return self.now
+
+    def unix(self):
+        return self.now.timestamp()
+
+
+def delivery(app: App, did: int) -> Any:
+    from publisher.store import deliveries as store
+    from publisher.store.engine import read
+
+    with read(app.engine) as conn:
+        return store.get(conn, did)
+
+
+def outcomes(app: App, did: int) -> list[str]:
+    """The outcomes of a delivery's attempts, in order."""
+    from sqlalchemy import select
+
+    from publisher.store.engine import read
+    from publisher.store.schema import attempts
+
+    with read(app.engine) as conn:
+        return list(conn.execute(select(attempts.c.outcome).where(attempts.c.delivery_id == did)
+                                 .order_by(attempts.c.id)).scalars())

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from publisher.channels import registry
 from publisher.channels.outbox import OutboxChannel
@@ -18,12 +18,11 @@ from publisher.context import App
 from publisher.dispatch import Dispatcher
 from publisher.errors import AmbiguousError, ContentRejected, RateLimited, TransientError
 from publisher.models import DeliveryState, utcnow
-from publisher.store import deliveries as store
-from publisher.store.engine import read, write
-from publisher.store.schema import attempts, deliveries
+from publisher.store.engine import write
+from publisher.store.schema import deliveries
 
 from .conftest import BASE_CONFIG
-from .helpers import add_policy, approved_post, write_png
+from .helpers import Clock, add_policy, approved_post, delivery, outcomes, write_png
 
 S = DeliveryState
 SCRIPT: list[object] = []
@@ -61,15 +60,8 @@ def app(project, monkeypatch):
     opened.close()
 
 
-def _delivery(app, did):
-    with read(app.engine) as conn:
-        return store.get(conn, did)
 
 
-def _outcomes(app, did):
-    with read(app.engine) as conn:
-        return conn.execute(select(attempts.c.outcome).where(attempts.c.delivery_id == did)
-                            .order_by(attempts.c.id)).scalars().all()
 
 
 def _files(app):
@@ -80,7 +72,7 @@ def test_a_short_transient_fault_is_retried_inside_the_attempt(app):
     SCRIPT.append(TransientError("connection refused"))
     [did] = approved_post(app, channels=("thu",))
     assert Dispatcher(app, "w").run_once() == {"published": 1}
-    assert CALLS == ["publish", "publish"] and _outcomes(app, did) == ["published"]
+    assert CALLS == ["publish", "publish"] and outcomes(app, did) == ["published"]
 
 
 def test_a_lasting_transient_fault_waits_with_backoff_then_fails(app):
@@ -90,15 +82,15 @@ def test_a_lasting_transient_fault_waits_with_backoff_then_fails(app):
     now = clock.now
     dispatcher = Dispatcher(app, "w", clock=clock)
     assert dispatcher.run_once() == {"waiting": 1}
-    waiting = _delivery(app, did)
+    waiting = delivery(app, did)
     assert waiting.state == S.WAITING and waiting.attempts == 1 and waiting.last_error == "down"
     assert now + timedelta(seconds=0.5) <= waiting.next_attempt_at <= now + timedelta(seconds=1)
     assert dispatcher.run_once() == {}  # not before next_attempt_at: no worker sleeps on it
     for _ in range(2):  # max_attempts = 3 in the test config
         clock.now += timedelta(seconds=10)
         dispatcher.run_once()
-    assert _delivery(app, did).state == S.FAILED
-    assert _outcomes(app, did) == ["transient", "transient", "transient"] and _files(app) == []
+    assert delivery(app, did).state == S.FAILED
+    assert outcomes(app, did) == ["transient", "transient", "transient"] and _files(app) == []
 
 
 def test_rate_limited_waits_until_the_time_the_peer_gave(app):
@@ -107,15 +99,9 @@ def test_rate_limited_waits_until_the_time_the_peer_gave(app):
     [did] = approved_post(app, channels=("thu",))
     assert Dispatcher(app, "w").run_once() == {"waiting": 1}
     assert CALLS == ["publish"]  # rate limits are not retried in place
-    assert _delivery(app, did).next_attempt_at == retry_at
+    assert delivery(app, did).next_attempt_at == retry_at
 
 
-class Clock:
-    def __init__(self):
-        self.now = utcnow()
-
-    def __call__(self):
-        return self.now
 
 
 def test_ambiguous_failure_that_did_publish_is_reconciled_not_reposted(app):
@@ -124,14 +110,14 @@ def test_ambiguous_failure_that_did_publish_is_reconciled_not_reposted(app):
     clock = Clock()
     dispatcher = Dispatcher(app, "w", clock=clock)
     assert dispatcher.run_once() == {"waiting": 1}
-    assert _delivery(app, did).needs_reconcile
-    assert _delivery(app, did).next_attempt_at == clock.now + timedelta(seconds=1)  # read-after-write lag
+    assert delivery(app, did).needs_reconcile
+    assert delivery(app, did).next_attempt_at == clock.now + timedelta(seconds=1)  # read-after-write lag
     CALLS.clear()
     clock.now += timedelta(seconds=2)
     assert dispatcher.run_once() == {"published": 1}
     assert CALLS == ["find"]  # found it: never published twice
-    assert _outcomes(app, did) == ["ambiguous", "reconciled"] and _files(app) == [f"{did}.json"]
-    assert _delivery(app, did).remote_id == f"outbox:thu:{did}"
+    assert outcomes(app, did) == ["ambiguous", "reconciled"] and _files(app) == [f"{did}.json"]
+    assert delivery(app, did).remote_id == f"outbox:thu:{did}"
 
 
 def test_ambiguous_failure_that_did_not_publish_is_retried_after_looking(app):
@@ -143,14 +129,14 @@ def test_ambiguous_failure_that_did_not_publish_is_retried_after_looking(app):
     CALLS.clear()
     clock.now += timedelta(seconds=2)
     assert dispatcher.run_once() == {"published": 1}
-    assert CALLS == ["find", "publish"] and _outcomes(app, did) == ["ambiguous", "published"]
+    assert CALLS == ["find", "publish"] and outcomes(app, did) == ["ambiguous", "published"]
 
 
 def test_a_crashing_channel_is_treated_as_ambiguous(app):
     SCRIPT.append(KeyError("bug"))
     [did] = approved_post(app, channels=("thu",))
     Dispatcher(app, "w").run_once()
-    d = _delivery(app, did)
+    d = delivery(app, did)
     assert d.state == S.WAITING and d.needs_reconcile and "KeyError" in d.last_error
 
 
@@ -158,7 +144,7 @@ def test_permanent_errors_fail_at_once_with_the_peer_message(app):
     SCRIPT.append(ContentRejected("(#100) Invalid parameter"))
     [did] = approved_post(app, channels=("thu",))
     assert Dispatcher(app, "w").run_once() == {"failed": 1}
-    d = _delivery(app, did)
+    d = delivery(app, did)
     assert d.state == S.FAILED and d.last_error == "(#100) Invalid parameter" and CALLS == ["publish"]
 
 
@@ -166,7 +152,7 @@ def test_a_missed_deadline_fails_instead_of_publishing_late(app):
     [did] = approved_post(app, channels=("thu",), deadline=(utcnow() + timedelta(minutes=1)).isoformat())
     late = Dispatcher(app, "w", clock=lambda: utcnow() + timedelta(minutes=2))
     assert late.run_once() == {"failed": 1}
-    assert _outcomes(app, did) == ["deadline"] and CALLS == [] and _files(app) == []
+    assert outcomes(app, did) == ["deadline"] and CALLS == [] and _files(app) == []
 
 
 def test_content_changed_after_approval_is_never_published(app):
@@ -174,16 +160,16 @@ def test_content_changed_after_approval_is_never_published(app):
     with write(app.engine) as conn:
         conn.execute(update(deliveries).where(deliveries.c.id == did).values(body="nội dung chưa duyệt"))
     assert Dispatcher(app, "w").run_once() == {"failed": 1}
-    assert _outcomes(app, did) == ["tampered"] and _files(app) == []
+    assert outcomes(app, did) == ["tampered"] and _files(app) == []
 
 
 def test_media_changed_after_approval_is_never_published(app, project):
     image = write_png(project / "anh.png")
     [did] = approved_post(app, channels=("thu",), media=[str(image)])
-    frozen = _delivery(app, did).content.media[0]
+    frozen = delivery(app, did).content.media[0]
     (app.data_dir / frozen.path).write_bytes(b"something else")
     assert Dispatcher(app, "w").run_once() == {"failed": 1}
-    assert "anh.png" in _delivery(app, did).last_error
+    assert "anh.png" in delivery(app, did).last_error
 
 
 def test_media_is_published_with_the_post(app, project):
@@ -204,8 +190,8 @@ def test_a_worker_that_lost_its_lease_cannot_overwrite_the_result(app):
     CALLS.clear()
     assert slow.process(claimed) == "lease_lost"
     assert CALLS == []  # the presumed-dead worker never talks to the channel
-    assert _outcomes(app, did) == ["lease_expired", "published"]
-    assert _delivery(app, did).lease_owner is None and _files(app) == [f"{did}.json"]
+    assert outcomes(app, did) == ["lease_expired", "published"]
+    assert delivery(app, did).lease_owner is None and _files(app) == [f"{did}.json"]
 
 
 def test_stopping_releases_claimed_work_not_started(app):
@@ -213,5 +199,5 @@ def test_stopping_releases_claimed_work_not_started(app):
     dispatcher = Dispatcher(app, "w")
     [claimed] = dispatcher.claim()
     assert dispatcher.release([claimed]) == 1
-    d = _delivery(app, ids[0])
-    assert d.state == S.QUEUED and d.lease_owner is None and _outcomes(app, ids[0]) == []
+    d = delivery(app, ids[0])
+    assert d.state == S.QUEUED and d.lease_owner is None and outcomes(app, ids[0]) == []

@@ -11,25 +11,18 @@ from sqlalchemy import select
 from publisher import posts
 from publisher.context import App
 from publisher.dispatch import Dispatcher
-from publisher.models import DeliveryState, utcnow
-from publisher.store import deliveries as store
+from publisher.models import DeliveryState
 from publisher.store.engine import read
 from publisher.store.schema import attempts, journal
 
 from .conftest import PAGES, facebook_config
 from .fakegraph import FakeGraph
-from .helpers import add_policy, write_png
+from .helpers import Clock, add_policy, delivery, outcomes, write_png
 
 S = DeliveryState
 TINH = "111111"
 
 
-class Clock:
-    def __init__(self):
-        self.now = utcnow()
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture
@@ -53,15 +46,8 @@ def _queue(app, **extra):
     return did
 
 
-def _delivery(app, did):
-    with read(app.engine) as conn:
-        return store.get(conn, did)
 
 
-def _outcomes(app, did):
-    with read(app.engine) as conn:
-        return conn.execute(select(attempts.c.outcome).where(attempts.c.delivery_id == did)
-                            .order_by(attempts.c.id)).scalars().all()
 
 
 def _live_posts(fake, page=TINH):
@@ -83,18 +69,18 @@ def test_a_text_post_with_its_link(app, fake):
     did = _queue(app)
     assert Dispatcher(app, "w").run_once() == {"published": 1}
     [post] = _live_posts(fake)
-    body = _delivery(app, did).content.body
+    body = delivery(app, did).content.body
     assert post["message"] == body.strip() and post["link"] == "https://tinh.example.gov.vn/du-thao/12"
-    assert _delivery(app, did).remote_id == post["id"] and post["id"].startswith(f"{TINH}_")
+    assert delivery(app, did).remote_id == post["id"] and post["id"].startswith(f"{TINH}_")
 
 
 def test_a_photo_post_uploads_the_frozen_image(app, fake, project):
     did = _queue(app, media=[str(write_png(project / "anh.png"))])
     Dispatcher(app, "w").run_once()
     [photo] = fake.photos(TINH)
-    frozen = _delivery(app, did).content.media[0]
+    frozen = delivery(app, did).content.media[0]
     assert photo["sha256"] == frozen.sha256 and photo["content_type"] == "image/png"
-    assert _delivery(app, did).remote_id == photo["post_id"]
+    assert delivery(app, did).remote_id == photo["post_id"]
 
 
 def test_several_images_become_one_post_with_attached_media(app, fake, project):
@@ -105,7 +91,7 @@ def test_several_images_become_one_post_with_attached_media(app, fake, project):
     uploaded = fake.photos(TINH)
     assert len(uploaded) == 3 and not any(p["published"] for p in uploaded)
     assert sorted(post["attached_media"]) == sorted(p["id"] for p in uploaded)
-    assert _delivery(app, did).state == S.PUBLISHED
+    assert delivery(app, did).state == S.PUBLISHED
 
 
 @pytest.mark.parametrize("kind", ["5xx_after", "code1_after", "reset_after", "slow_after"])
@@ -114,8 +100,8 @@ def test_a_failure_after_the_post_was_made_is_reconciled_not_reposted(app, fake,
     did = _queue(app)
     _drain(app, Clock(), rounds=3)
     assert len(_live_posts(fake)) == 1
-    assert _outcomes(app, did) == ["ambiguous", "reconciled"]
-    assert _delivery(app, did).remote_id == _live_posts(fake)[0]["id"]
+    assert outcomes(app, did) == ["ambiguous", "reconciled"]
+    assert delivery(app, did).remote_id == _live_posts(fake)[0]["id"]
 
 
 @pytest.mark.parametrize("kind", ["5xx_before", "code2_before", "reset_before"])
@@ -124,7 +110,7 @@ def test_a_failure_before_the_post_was_made_is_retried_after_looking(app, fake, 
     did = _queue(app)
     _drain(app, Clock(), rounds=3)
     assert len(_live_posts(fake)) == 1
-    assert _outcomes(app, did) == ["ambiguous", "published"]
+    assert outcomes(app, did) == ["ambiguous", "published"]
 
 
 def test_read_after_write_lag_is_waited_out(app, fake):
@@ -132,7 +118,7 @@ def test_read_after_write_lag_is_waited_out(app, fake):
     fake.add_fault("5xx_after", path=r"/feed$", method="POST")
     did = _queue(app)
     _drain(app, Clock(), rounds=3)
-    assert len(_live_posts(fake)) == 1 and _outcomes(app, did) == ["ambiguous", "reconciled"]
+    assert len(_live_posts(fake)) == 1 and outcomes(app, did) == ["ambiguous", "reconciled"]
 
 
 def test_rate_limits_wait_for_the_time_meta_gives(app, fake):
@@ -142,7 +128,7 @@ def test_rate_limits_wait_for_the_time_meta_gives(app, fake):
     dispatcher = Dispatcher(app, "w", clock=clock)
     app.channel("fb-tinh").clock = clock
     assert dispatcher.run_once() == {"waiting": 1}
-    waiting = _delivery(app, did)
+    waiting = delivery(app, did)
     assert waiting.next_attempt_at == clock.now + timedelta(minutes=2) and "32" in waiting.last_error
     assert _live_posts(fake) == []
     clock.now += timedelta(minutes=3)
@@ -155,10 +141,10 @@ def test_high_usage_pauses_the_page_before_meta_blocks_it(app, fake):
     clock = Clock()
     app.channel("fb-tinh").clock = clock
     Dispatcher(app, "w", clock=clock).run_once()
-    states = [_delivery(app, i).state for i in ids]
+    states = [delivery(app, i).state for i in ids]
     assert states.count(S.PUBLISHED) == 9  # the 9th call reported 90%: the Page paused itself
     assert all(s == S.WAITING for s in states[9:])
-    assert all("paused" in _delivery(app, i).last_error for i in ids[9:])
+    assert all("paused" in delivery(app, i).last_error for i in ids[9:])
     assert not any(r["status"] == 400 for r in fake.requests())  # never blocked by Meta
 
 
@@ -170,8 +156,8 @@ def test_an_expired_token_waits_and_resumes_once_renewed(app, fake, project):
     for _ in range(3):
         assert dispatcher.run_once() == {"waiting": 1}
         clock.now += timedelta(seconds=2)
-    assert _delivery(app, did).state == S.WAITING  # not failed, not lost, however often it is refused
-    assert "renew the Page access token" in _delivery(app, did).last_error
+    assert delivery(app, did).state == S.WAITING  # not failed, not lost, however often it is refused
+    assert "renew the Page access token" in delivery(app, did).last_error
     fake.rotate_token(TINH, "EAAB-tinh-page-token-renewed")
     (project / "fb-tinh.token").write_text("EAAB-tinh-page-token-renewed", encoding="utf-8")
     assert dispatcher.run_once() == {"published": 1}
@@ -185,7 +171,7 @@ def test_rejected_content_fails_with_the_graph_message(app, fake, kind, code):
     fake.add_fault(kind, path=r"/feed$", method="POST")
     did = _queue(app)
     assert Dispatcher(app, "w").run_once() == {"failed": 1}
-    assert code in _delivery(app, did).last_error and _live_posts(fake) == []
+    assert code in delivery(app, did).last_error and _live_posts(fake) == []
 
 
 def test_the_token_never_appears_in_a_url_a_log_or_a_stored_error(app, fake, caplog):

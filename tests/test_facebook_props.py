@@ -18,14 +18,14 @@ from sqlalchemy import select
 from publisher import posts
 from publisher.context import App
 from publisher.dispatch import Dispatcher
-from publisher.models import DeliveryState, utcnow
+from publisher.models import DeliveryState
 from publisher.store import deliveries as store
 from publisher.store.engine import read
 from publisher.store.schema import attempts
 
 from .conftest import PAGES, facebook_config
 from .fakegraph import FakeGraph
-from .helpers import add_policy
+from .helpers import Clock, add_policy
 
 RETRYABLE = ["5xx_before", "5xx_after", "code1_after", "code2_before", "reset_before", "reset_after",
              "slow_after", "rate_limit"]
@@ -33,12 +33,6 @@ faults = st.lists(st.tuples(st.sampled_from(RETRYABLE), st.integers(1, 3), st.sa
                   max_size=6)
 
 
-class Clock:
-    def __init__(self):
-        self.now = utcnow()
-
-    def __call__(self):
-        return self.now
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

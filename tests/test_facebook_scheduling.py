@@ -6,35 +6,20 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from publisher import posts
 from publisher.context import App
 from publisher.dispatch import Dispatcher
-from publisher.models import DeliveryState, utcnow
-from publisher.store import deliveries as store
-from publisher.store.engine import read
-from publisher.store.schema import attempts
+from publisher.models import DeliveryState
 
 from .conftest import PAGES, facebook_config
 from .fakegraph import FakeGraph
-from .helpers import add_policy
+from .helpers import Clock, add_policy, delivery, outcomes
 
 S = DeliveryState
 TINH = "111111"
 
 
-class Clock:
-    """One clock for publisher and the fake, moved by the test."""
-
-    def __init__(self):
-        self.now = utcnow()
-
-    def __call__(self):
-        return self.now
-
-    def unix(self):
-        return self.now.timestamp()
 
 
 @pytest.fixture
@@ -64,15 +49,8 @@ def _queue(app, at):
     return post.id, did
 
 
-def _delivery(app, did):
-    with read(app.engine) as conn:
-        return store.get(conn, did)
 
 
-def _outcomes(app, did):
-    with read(app.engine) as conn:
-        return conn.execute(select(attempts.c.outcome).where(attempts.c.delivery_id == did)
-                            .order_by(attempts.c.id)).scalars().all()
 
 
 def test_a_post_due_in_two_hours_is_scheduled_on_facebook_then_confirmed_live(app, fake, clock):
@@ -82,20 +60,20 @@ def test_a_post_due_in_two_hours_is_scheduled_on_facebook_then_confirmed_live(ap
     assert dispatcher.run_once() == {"scheduled": 1}
     [remote] = fake.posts(TINH)
     assert remote["scheduled"] and remote["scheduled_publish_time"] == int(due.timestamp())
-    assert _delivery(app, did).state == S.SCHEDULED and _delivery(app, did).remote_id == remote["id"]
+    assert delivery(app, did).state == S.SCHEDULED and delivery(app, did).remote_id == remote["id"]
     assert dispatcher.next_wakeup() == due  # the daemon wakes to confirm it went live
     clock.now = due + timedelta(minutes=1)
     assert dispatcher.run_once() == {"published": 1}
-    done = _delivery(app, did)
+    done = delivery(app, did)
     assert done.state == S.PUBLISHED and done.published_at == due
-    assert _outcomes(app, did) == ["scheduled", "went_live"]
+    assert outcomes(app, did) == ["scheduled", "went_live"]
 
 
 def test_cancelling_deletes_the_scheduled_post_on_facebook(app, fake, clock):
     post_id, did = _queue(app, clock.now + timedelta(days=3))
     Dispatcher(app, "w", clock=clock).run_once()
     result = posts.cancel(app, "truong-phong", post_id, "dự thảo thay đổi")
-    assert result["cancelled"] == [did] and _delivery(app, did).state == S.CANCELLED
+    assert result["cancelled"] == [did] and delivery(app, did).state == S.CANCELLED
     assert [p["deleted"] for p in fake.posts(TINH)] == [True]
 
 
@@ -104,10 +82,10 @@ def test_a_scheduled_post_removed_from_the_page_is_failed_not_reported_published
     _, did = _queue(app, due)
     dispatcher = Dispatcher(app, "w", clock=clock)
     dispatcher.run_once()
-    app.channel("fb-tinh").unschedule(_delivery(app, did))  # a Page admin deleted it on Facebook
+    app.channel("fb-tinh").unschedule(delivery(app, did))  # a Page admin deleted it on Facebook
     clock.now = due + timedelta(minutes=1)
     assert dispatcher.run_once() == {"failed": 1}
-    assert "no longer on the page" in _delivery(app, did).last_error
+    assert "no longer on the page" in delivery(app, did).last_error
 
 
 def test_a_post_due_too_soon_for_facebook_scheduling_is_published_at_its_time(app, fake, clock):
@@ -128,5 +106,5 @@ def test_an_ambiguous_failure_while_scheduling_finds_the_scheduled_post(app, fak
     clock.now += timedelta(seconds=10)
     time.sleep(0.01)
     dispatcher.run_once()
-    assert _delivery(app, did).state == S.SCHEDULED and len(fake.posts(TINH)) == 1
-    assert _outcomes(app, did) == ["ambiguous", "reconciled"]
+    assert delivery(app, did).state == S.SCHEDULED and len(fake.posts(TINH)) == 1
+    assert outcomes(app, did) == ["ambiguous", "reconciled"]

@@ -54,6 +54,7 @@ PHP_SERVER_INI=(-d display_errors=0 -d log_errors=1 -d "error_log=$SITE/php-erro
 
 # Quiet: fd 3 is the real stdout (for the three result lines), fd 4 the real
 # stderr; everything else goes to the log.
+[ -f "$LOG" ] && [ "$(stat -c %s "$LOG")" -gt 1000000 ] && : >"$LOG"
 exec 3>&1 4>&2 1>>"$LOG" 2>&1
 echo "=== $(date -Is) setup.sh $SITE port $PORT"
 
@@ -74,10 +75,13 @@ if [ ! -e "$SITE/.publisher-wp" ] && [ -n "$(ls -A "$SITE" | grep -vx 'setup.log
 fi
 touch "$SITE/.publisher-wp"
 
+no_apt_check() {
+    if [ "${PUBLISHER_WP_NO_APT:-}" = 1 ]; then fail "packages missing and PUBLISHER_WP_NO_APT=1"; fi
+}
 apt_updated=0
 apt_update() {
     if [ "$apt_updated" = 0 ]; then
-        [ "${PUBLISHER_WP_NO_APT:-}" = 1 ] && fail "packages missing and PUBLISHER_WP_NO_APT=1"
+        no_apt_check
         echo "apt-get update"
         apt-get update -qq
         apt_updated=1
@@ -98,22 +102,25 @@ if ! php_ok; then
 fi
 
 # --- 2. WordPress sources (Debian's package, unpacked, without Apache) -------
-# `apt-get install wordpress` would also install and start apache2 (Depends:
-# apache2 | httpd); we only need the files, so the .deb is downloaded and unpacked.
-SRC=""
+# `apt-get install wordpress` would also install apache2 and libapache2-mod-php
+# (Depends: apache2 | httpd); we only need the files, so the .debs are
+# downloaded with apt and unpacked into $CACHE (delete it to refresh).
 if [ -f /usr/share/wordpress/wp-includes/version.php ] && [ -f /usr/share/wordpress/wp-settings.php ]; then
-    SRC=/usr/share/wordpress            # the package is installed after all
+    ROOT=""                     # the package is installed after all
 elif [ -f "$CACHE/.complete" ]; then
-    SRC="$CACHE/usr/share/wordpress"
+    ROOT="$CACHE"
 else
+    no_apt_check
     echo "fetching Debian's wordpress package"
     tmp="$(mktemp -d "${TMPDIR:-/tmp}/publisher-wp-deb.XXXXXX")"
-    if ! (cd "$tmp" && apt-get download -q wordpress); then
+    # The theme only makes the public pages render (REST needs no theme).
+    debs=(wordpress wordpress-theme-twentytwentythree)
+    if ! (cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "${debs[@]}"); then
         apt_update
-        (cd "$tmp" && apt-get download -q wordpress)
+        (cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "${debs[@]}")
     fi
     rm -rf "$CACHE.new" && mkdir -p "$CACHE.new"
-    dpkg-deb -x "$tmp"/wordpress_*.deb "$CACHE.new"
+    for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$CACHE.new"; done
     rm -rf "$tmp"
     # The package's relative symlinks (getid3, underscore, cropper) point at
     # other Debian packages under /usr/share; make them absolute so that copies
@@ -126,11 +133,12 @@ else
             *) rel="${link#"$base"}"
                ln -sfn "$(realpath -m "$(dirname "$rel")/$target")" "$link" ;;
         esac
-    done < <(find "$base/usr/share/wordpress" -type l -print0)
+    done < <(find "$base" -type l -print0)
     touch "$base/.complete"
     rm -rf "$CACHE" && mv "$base" "$CACHE"
-    SRC="$CACHE/usr/share/wordpress"
+    ROOT="$CACHE"
 fi
+SRC="$ROOT/usr/share/wordpress"
 wp_version() { sed -n "s/^\$wp_version = '\(.*\)';/\1/p" "$1/wp-includes/version.php"; }
 SRC_VERSION="$(wp_version "$SRC")"
 [ -n "$SRC_VERSION" ] || fail "no WordPress version in $SRC"
@@ -141,7 +149,13 @@ if [ ! -f "$SITE/wp-includes/version.php" ] || [ "$(wp_version "$SITE")" != "$SR
     cp -a "$SRC/." "$SITE/"
     rm -f "$SITE/wp-config.php" "$SITE/.htaccess"   # Debian's host-keyed config and /etc symlink
 fi
-mkdir -p "$SITE/wp-content/uploads"
+mkdir -p "$SITE/wp-content/uploads" "$SITE/wp-content/themes"
+# Themes added to the cache after the site was laid out (twentytwentythree).
+for theme in "$SRC/wp-content/themes"/*/; do
+    [ -d "$theme" ] || continue
+    name="$(basename "$theme")"
+    [ -e "$SITE/wp-content/themes/$name" ] || cp -a "$theme" "$SITE/wp-content/themes/$name"
+done
 
 if [ ! -s "$SITE/.wp-salt" ]; then
     (umask 077 && head -c 48 /dev/urandom | base64 -w0 | tr '+/' '-_' >"$SITE/.wp-salt")
@@ -198,7 +212,7 @@ if ! mariadb-admin --protocol=TCP -h "$DB_HOST" -P "$DB_PORT" -u root ping >/dev
     case "$DB_HOST" in
         127.0.0.1|localhost)
             echo "starting MariaDB"
-            start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+            start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd 3>&- 4>&-
             for _ in $(seq 1 60); do
                 mariadb-admin --protocol=TCP -h "$DB_HOST" -P "$DB_PORT" -u root ping >/dev/null 2>&1 && break
                 sleep 0.5
@@ -257,7 +271,7 @@ if [ -z "$server_pid" ]; then
     # or a caller reading them (subprocess.run(capture_output=True)) would hang.
     PHP_CLI_SERVER_WORKERS="${PUBLISHER_WP_WORKERS:-4}" \
         setsid php "${PHP_SERVER_INI[@]}" -S "127.0.0.1:$PORT" -t "$SITE" "$HERE/router.php" \
-        </dev/null >>"$SITE/server.log" 2>&1 3>&- 4>&- &
+        </dev/null >"$SITE/server.log" 2>&1 3>&- 4>&- &
     server_pid=$!
     echo "$server_pid $PORT $SITE" >"$PIDFILE"
     for _ in $(seq 1 100); do
