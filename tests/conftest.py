@@ -187,3 +187,54 @@ def facebook_config(project: Path, graph_url: str, *, concurrency: int = 1, extr
     config.write_text(BASE_CONFIG.replace("[retry]\n", "[retry]\nauth_wait_seconds = 1\n") + channels,
                       encoding="utf-8")
     return config
+
+
+# --- a real WordPress (tests/wordpress/setup.sh: Debian's WordPress + PHP, MariaDB) -------------------
+import subprocess as _subprocess  # noqa: E402
+from typing import NamedTuple  # noqa: E402
+
+WORDPRESS_DIR = Path(__file__).resolve().parent / "wordpress"
+SETUP = WORDPRESS_DIR / "setup.sh"
+STOP = WORDPRESS_DIR / "stop.sh"
+SITE = os.environ.get("PUBLISHER_WP_SITE", "/tmp/publisher-wp")
+
+
+class WordPress(NamedTuple):
+    url: str  # e.g. http://127.0.0.1:8089 (REST API under /wp-json/)
+    user: str  # admin login, e.g. bientap
+    app_password: str  # Application Password, 24 characters, no spaces
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"local WordPress unavailable under CI: {reason}", pytrace=False)
+    pytest.skip(f"local WordPress unavailable: {reason}")
+
+
+@pytest.fixture(scope="session")
+def wordpress() -> Iterator[WordPress]:
+    env = dict(os.environ)
+    # A fresh database each session: known ids (post 1 "Hello world!",
+    # category 1 "Uncategorized"), no leftovers. Costs about half a second.
+    env.setdefault("PUBLISHER_WP_RESET", "1")
+    try:
+        proc = _subprocess.run(
+            ["bash", str(SETUP), SITE],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,  # a first run installs PHP with apt
+            stdin=_subprocess.DEVNULL,
+        )
+    except (OSError, _subprocess.TimeoutExpired) as exc:
+        _unavailable(f"{SETUP.name}: {exc}")
+    if proc.returncode != 0:
+        _unavailable(f"{SETUP.name} exited {proc.returncode}:\n{proc.stderr.strip()}")
+    lines = proc.stdout.splitlines()
+    if len(lines) != 3 or not all(lines):
+        _unavailable(f"{SETUP.name} printed {proc.stdout!r}, not three lines")
+    try:
+        yield WordPress(*lines)
+    finally:
+        # --drop-db too, if the database should not outlive the session.
+        _subprocess.run(["bash", str(STOP), SITE], capture_output=True, timeout=60)

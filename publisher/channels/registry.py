@@ -8,10 +8,14 @@ from typing import Any
 from .base import Channel
 from .facebook import FacebookChannel
 from .outbox import OutboxChannel
+from .webhook import WebhookChannel
+from .wordpress import WordPressChannel
 
 CHANNEL_TYPES: dict[str, type[Channel]] = {
     OutboxChannel.type: OutboxChannel,
     FacebookChannel.type: FacebookChannel,
+    WordPressChannel.type: WordPressChannel,
+    WebhookChannel.type: WebhookChannel,
 }
 
 
