@@ -26,26 +26,10 @@ from multiprocessing import Pool
 
 from publisher import demo, resources
 from publisher.render import infographic
-from publisher.render.infographic import InfographicData
 
 DIRS = (resources.builtin_templates(),)
 LAYOUT = "vuong"
-DATA = InfographicData(
-    title=demo.TITLE,
-    points=(
-        "Bảo đảm từ 70% chính sách có tác động lớn đến xã hội được truyền thông từ khi lấy ý kiến đến khi ban hành.",
-        "Đăng đầy đủ dự thảo trên Trang Thông tin điện tử và Fanpage của cơ quan.",
-        "Nội dung ngắn gọn, dễ hiểu; có infographic, video, hỏi – đáp.",
-        "Tiếp nhận, giải trình ý kiến góp ý của Nhân dân đúng hạn.",
-    ),
-    affected="Cơ quan, tổ chức, cá nhân trên địa bàn huyện; cán bộ làm công tác xây dựng văn bản quy phạm pháp luật.",
-    how_to_comment="Gửi ý kiến trên Trang Thông tin điện tử của huyện (mục Lấy ý kiến dự thảo) hoặc gửi văn bản "
-                   "về Phòng Tư pháp.",
-    deadline="Hạn góp ý: hết ngày 31 tháng 12 năm 2026",
-    agency="Ủy ban nhân dân huyện Thử Nghiệm",
-    logo=resources.assets() / "logos" / "logo-mau.png",
-    qr_url="https://example.gov.vn/du-thao/06-kh-ubnd",
-)
+DATA = demo.infographic_sample()
 
 
 def render_one(_: int = 0) -> int:

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from . import posts, service
+from . import posts, resources, service
 from .dispatch import Dispatcher
 from .errors import ConfigError, NotFound
 from .models import Delivery, Policy, utcnow
+from .render.infographic import InfographicData
 from .store import deliveries as store_deliveries
 from .store.engine import read
 
@@ -40,6 +41,28 @@ COMMENT_HOW = "Gửi ý kiến qua Trang Thông tin điện tử của huyện h
 SUMMARY = ("Bảo đảm từ 70% chính sách có tác động lớn đến xã hội được truyền thông từ khi lấy ý kiến đối với đề "
            "nghị xây dựng văn bản quy phạm pháp luật đến khi thông qua, ban hành; nội dung dự thảo được đăng đầy "
            "đủ, ngắn gọn, dễ hiểu trên Trang Thông tin điện tử và Fanpage của cơ quan, ban, ngành, địa phương.")
+
+
+def infographic_sample() -> InfographicData:
+    """The demo's infographic data, fixed: golden images and the render benchmark draw it."""
+    return InfographicData(
+        title=TITLE,
+        points=(
+            "Bảo đảm từ 70% chính sách có tác động lớn đến xã hội được truyền thông từ khi lấy ý kiến "
+            "đến khi ban hành.",
+            "Đăng đầy đủ dự thảo trên Trang Thông tin điện tử và Fanpage của cơ quan.",
+            "Nội dung ngắn gọn, dễ hiểu; có infographic, video, hỏi – đáp.",
+            "Tiếp nhận, giải trình ý kiến góp ý của Nhân dân đúng hạn.",
+        ),
+        affected="Cơ quan, tổ chức, cá nhân trên địa bàn huyện; cán bộ làm công tác xây dựng văn bản "
+                 "quy phạm pháp luật.",
+        how_to_comment="Gửi ý kiến trên Trang Thông tin điện tử của huyện (mục Lấy ý kiến dự thảo) hoặc gửi văn bản "
+                       "về Phòng Tư pháp.",
+        deadline="Hạn góp ý: hết ngày 31 tháng 12 năm 2026",
+        agency="Ủy ban nhân dân huyện Thử Nghiệm",
+        logo=resources.assets() / "logos" / "logo-mau.png",
+        qr_url=DRAFT_URL,
+    )
 
 
 @dataclass(frozen=True)

@@ -32,22 +32,7 @@ LOGO = resources.assets() / "logos" / "logo-mau.png"
 URL = "https://example.gov.vn/du-thao/06-kh-ubnd"
 SIZES = {"vuong": (1080, 1080), "the-lien-ket": (1200, 630), "doc": (1080, 1350)}
 
-DATA = InfographicData(
-    title=demo.TITLE,
-    points=(
-        "Bảo đảm từ 70% chính sách có tác động lớn đến xã hội được truyền thông từ khi lấy ý kiến đến khi ban hành.",
-        "Đăng đầy đủ dự thảo trên Trang Thông tin điện tử và Fanpage của cơ quan.",
-        "Nội dung ngắn gọn, dễ hiểu; có infographic, video, hỏi – đáp.",
-        "Tiếp nhận, giải trình ý kiến góp ý của Nhân dân đúng hạn.",
-    ),
-    affected="Cơ quan, tổ chức, cá nhân trên địa bàn huyện; cán bộ làm công tác xây dựng văn bản quy phạm pháp luật.",
-    how_to_comment="Gửi ý kiến trên Trang Thông tin điện tử của huyện (mục Lấy ý kiến dự thảo) hoặc gửi văn bản "
-                   "về Phòng Tư pháp.",
-    deadline="Hạn góp ý: hết ngày 31 tháng 12 năm 2026",
-    agency="Ủy ban nhân dân huyện Thử Nghiệm",
-    logo=LOGO,
-    qr_url=URL,
-)
+DATA = demo.infographic_sample()
 
 MINIMAL = """\
 [canvas]
