@@ -158,10 +158,10 @@ def _channel(name: str, table: Any, agencies: dict[str, Agency], base_dir: Path)
     if values["agency"] not in agencies:
         raise ConfigError("config.unknown_agency", path=prefix + "agency", value=checks.shown(values["agency"]),
                           choices=", ".join(sorted(agencies)))
-    registry.CHANNEL_TYPES[kind].validate(values, prefix[:-1])
     for s in options:
         if s.is_path and values[s.key]:
             values[s.key] = str(base_dir / values[s.key])  # absolute values stay as they are
+    registry.CHANNEL_TYPES[kind].validate(values, prefix[:-1])
     common = {s.key for s in settings.CHANNEL}
     return ChannelConfig(name=name, type=kind, agency=values["agency"], format=values["format"],
                          enabled=values["enabled"], concurrency=values["concurrency"],

@@ -59,7 +59,7 @@ AGENCY: tuple[Setting, ...] = (
 )
 
 CHANNEL: tuple[Setting, ...] = (
-    Setting("type", str, None, "Channel kind: outbox (files, the default) or facebook (a Page, through the Graph API)."),
+    Setting("type", str, None, "Channel kind: outbox (files, the default), facebook (a Page), wordpress (a portal) or webhook (a portal's own API)."),
     Setting("agency", str, None, "Code of the agency that owns this channel (a key of [agencies])."),
     Setting("format", str, "portal", "Which template variant it gets: portal (HTML article) or facebook (plain text).",
             choices=("portal", "facebook")),
