@@ -299,6 +299,22 @@ def test_native_scheduling_hands_the_post_to_wordpress_and_cancelling_trashes_it
     app.close()
 
 
+def test_scheduled_posts_are_confirmed_live_or_failed_when_gone_from_the_site(project, wordpress):
+    app = open_app(project, wordpress, code_for(16), extra="native_scheduling = true\n")
+    clock = Clock()
+    due = clock.now + timedelta(hours=3)
+    live, gone = queue(app, code_for(16), at=due.isoformat()), queue(app, code_for(16), at=due.isoformat())
+    assert drain(app, clock, rounds=1)[0] == {"scheduled": 2}
+    early = (clock.now - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S")  # an editor publishes it now
+    rest(wordpress, "POST", f"/posts/{delivery(app, live).remote_id}", json={"status": "publish", "date_gmt": early})
+    rest(wordpress, "DELETE", f"/posts/{delivery(app, gone).remote_id}")  # and trashes the other one
+    clock.now = due + timedelta(minutes=1)
+    assert drain(app, clock, rounds=1)[0] == {"published": 1, "failed": 1}
+    assert outcomes(app, live) == ["scheduled", "went_live"] and delivery(app, live).permalink.startswith("http")
+    assert delivery(app, gone).state == S.FAILED and "no longer" in delivery(app, gone).last_error
+    app.close()
+
+
 @pytest.mark.parametrize(("number", "path", "action", "expected", "post_requests"), [
     (8, r"/wp/v2/posts$", "cut_after", ["ambiguous", "reconciled"], 1),  # made, answer lost: adopted
     (9, r"/wp/v2/posts$", "cut_before", ["ambiguous", "published"], 2),  # never reached WordPress: made once
