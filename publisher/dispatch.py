@@ -12,10 +12,12 @@ same delivery.  On stop, claimed deliveries not yet started are released.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from .context import App
 
 S = DeliveryState
+log = logging.getLogger(__name__)
 
 
 class Dispatcher:
@@ -54,7 +57,12 @@ class Dispatcher:
         failed), plus ``recovered`` leases and ``released`` claims.
         """
         outcomes: Counter[str] = Counter()
-        outcomes["recovered"] += self.recover()
+        with self._leases_kept():
+            outcomes["recovered"] += self.recover()
+            self._drain_all(outcomes)
+        return +outcomes
+
+    def _drain_all(self, outcomes: Counter[str]) -> None:
         outcomes.update(scheduled.confirm(self.attempt, self.clock()))
         consumers = [(name, i) for name in self.due_channels() for i in range(self._concurrency(name))]
         if len(consumers) == 1:
@@ -62,7 +70,31 @@ class Dispatcher:
         elif consumers:
             for result in self._executor().map(lambda c: self._drain(c[0]), consumers):
                 outcomes.update(result)
-        return +outcomes
+
+    @contextmanager
+    def _leases_kept(self) -> Iterator[None]:
+        """Renew this worker's leases every third of a lease while it works.
+
+        A slow peer (a big upload, a throttled API) must not make a live worker
+        look dead: only a worker that stopped renewing loses its deliveries.
+        """
+        done = threading.Event()
+
+        def keep() -> None:
+            while not done.wait(self.lease.total_seconds() / 3):
+                try:
+                    with write(self.app.engine) as conn:
+                        store.renew_all(conn, self.worker, self.clock() + self.lease)
+                except Exception:  # noqa: BLE001 - a missed renewal is retried a third of a lease later
+                    log.warning("could not renew the leases of %s", self.worker, exc_info=True)
+
+        keeper = threading.Thread(target=keep, name="lease-keeper", daemon=True)
+        keeper.start()
+        try:
+            yield
+        finally:
+            done.set()
+            keeper.join()
 
     def _drain(self, channel: str) -> Counter[str]:
         """One consumer: claim a few deliveries of *channel*, publish them, repeat."""

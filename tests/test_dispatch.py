@@ -35,6 +35,11 @@ class ScriptedChannel(OutboxChannel):
     def publish(self, delivery):
         CALLS.append("publish")
         step = SCRIPT.pop(0) if SCRIPT else "ok"
+        if step == "slow":  # a peer that takes longer than a lease to answer
+            import time
+
+            time.sleep(2.5)
+            return super().publish(delivery)
         if step == "write-then-ambiguous":  # the post went out, then the connection dropped
             super().publish(delivery)
             raise AmbiguousError("read timeout after the request was sent")
@@ -201,3 +206,25 @@ def test_stopping_releases_claimed_work_not_started(app):
     assert dispatcher.release([claimed]) == 1
     d = delivery(app, ids[0])
     assert d.state == S.QUEUED and d.lease_owner is None and outcomes(app, ids[0]) == []
+
+
+def test_a_live_worker_keeps_its_lease_through_a_slow_attempt(app, project):
+    """The lease keeper renews while a peer is slow; nobody presumes the worker dead."""
+    import threading
+    import time
+
+    from publisher.context import App
+
+    from .conftest import set_daemon_options
+
+    set_daemon_options(project, lease_seconds=1)
+    slow_app = App.open(project / "config.toml")  # lease 1 s; the publish below takes 2.5 s
+    SCRIPT.append("slow")
+    [did] = approved_post(slow_app, channels=("thu",))
+    worker = threading.Thread(target=Dispatcher(slow_app, "slow").run_once)
+    worker.start()
+    time.sleep(1.8)  # past the first lease: without renewal another worker would take it over
+    assert Dispatcher(slow_app, "thief").recover() == 0
+    worker.join()
+    assert outcomes(slow_app, did) == ["published"] and CALLS.count("publish") == 1
+    slow_app.close()

@@ -91,6 +91,14 @@ def renew(conn: Connection, delivery_id: int, owner: str, until: datetime) -> bo
     return conn.execute(query).rowcount == 1
 
 
+def renew_all(conn: Connection, owner: str, until: datetime) -> int:
+    """Extend every lease *owner* holds (one statement, however many attempts are in flight)."""
+    query = (update(deliveries)
+             .where(deliveries.c.state == S.PUBLISHING, deliveries.c.lease_owner == owner)
+             .values(lease_expires_at=until))
+    return conn.execute(query).rowcount
+
+
 def expired(conn: Connection, now: datetime) -> list[Delivery]:
     """Deliveries whose worker died: still publishing after their lease ended."""
     query = rows.delivery_select().where(deliveries.c.state == S.PUBLISHING, deliveries.c.lease_expires_at < now)
