@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from . import health
+from . import health, notify
 from .dispatch import Dispatcher
 from .errors import StorageError
 from .models import utcnow
@@ -41,6 +41,7 @@ class Daemon:
         self.idle = threading.Event()
         self.idle.set()
         self._db_down = False
+        self.listener = notify.Listener(app.engine, self.wake)
 
     def run(self) -> bool:
         """Run until SIGTERM/SIGINT; True if in-flight work finished within the grace period."""
@@ -51,6 +52,7 @@ class Daemon:
         self.scheduler.add_job(self._check_channels, "interval", minutes=self.app.config.daemon["check_minutes"],
                                id="channels", next_run_time=utcnow(), coalesce=True, max_instances=1)
         self.scheduler.start()
+        self.listener.start()
         log.info("daemon %s started (poll every %ss)", self.dispatcher.worker, self.poll)
         self.stop_requested.wait()
         return self.shutdown()
@@ -58,6 +60,7 @@ class Daemon:
     def shutdown(self) -> bool:
         log.info("stopping: no new claims; waiting up to %ss for work in flight", self.grace)
         self.dispatcher.stopping.set()
+        self.listener.stop()
         finished = self.idle.wait(self.grace)
         self.scheduler.shutdown(wait=False)
         self.dispatcher.close(wait=finished)
@@ -97,6 +100,11 @@ class Daemon:
                     log.warning("channel %s cannot publish: %s", found.channel, found.detail)
         except StorageError as exc:
             log.error("channel check skipped, database unavailable: %s", exc)
+
+    def wake(self) -> None:
+        """Run the dispatch job now (new work was announced)."""
+        if not self.dispatcher.stopping.is_set():
+            self.scheduler.modify_job(_JOB, next_run_time=utcnow())
 
     def _wake_at(self, when) -> None:  # type: ignore[no-untyped-def]
         """Pull the dispatch job forward to *when* if that is before the next poll."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from . import content, inputs, journal, media
+from . import content, inputs, journal, media, notify
 from .errors import InputError, NotFound, PublishError, StateError
 from .i18n import t
 from .models import Content, DeliveryState, Policy, Post, PostState, nfc, utcnow
@@ -83,7 +83,9 @@ def approve(app: App, actor: str, post_id: int) -> list[int]:
         if approved != 1:  # approved or cancelled by someone else meanwhile
             _check_approvable(_get(conn, post_id), actor)
         journal.append(conn, actor, "post.approved", f"post:{post_id}", {"author": post.author})
-        return [_queue(conn, actor, post, policy, name, contents[name], now) for name in post.channels]
+        queued = [_queue(conn, actor, post, policy, name, contents[name], now) for name in post.channels]
+        notify.announce(conn)  # daemons on PostgreSQL wake at commit, not at their next poll
+        return queued
 
 
 def _check_approvable(post: Post, actor: str) -> None:

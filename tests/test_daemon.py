@@ -125,3 +125,26 @@ def test_sigterm_lets_the_attempt_in_flight_finish_and_releases_the_rest(project
     assert files == published  # what finished is recorded; nothing half-done
     journal = json.loads(_ok("log", "--journal", "--format", "json", cwd=project).stdout)
     assert any(e["event"] == "delivery.released" for e in journal)
+
+
+def test_on_postgresql_a_daemon_wakes_when_work_is_approved_not_at_its_next_poll(project, pg_url):
+    set_daemon_options(project, poll_seconds=120)
+    env = {"PUBLISHER_DATABASE_URL": pg_url}
+    ok = lambda *a: run_cli(*a, cwd=project, env=env)  # noqa: E731
+    assert ok("policy", "add", "--agency", "tinh", "--code", "KH-06", "--title", "Chính sách thử",
+              "--summary", "Tóm tắt").returncode == 0
+    proc_env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")} | env
+    daemon = subprocess.Popen([sys.executable, "-m", "publisher", "daemon"], cwd=project, env=proc_env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(2)  # started, idle, next poll in two minutes
+        post = json.loads(ok("--as", "bien-tap", "post", "new", "--policy", "KH-06", "--at", "now",
+                             "--channel", "fanpage", "--json").stdout)
+        approved_at = time.monotonic()
+        assert ok("--as", "truong-phong", "post", "approve", str(post["id"])).returncode == 0
+        published = lambda: json.loads(ok("queue", "--json").stdout)[0]["state"] == "published"  # noqa: E731
+        assert _wait_for(published, timeout=15)
+        assert time.monotonic() - approved_at < 10  # NOTIFY, not the 120 s poll
+    finally:
+        code, err = _stop(daemon)
+    assert code == 0, err
