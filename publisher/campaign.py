@@ -61,9 +61,11 @@ def schedule(app: App, policy: Policy, moment: str) -> tuple[datetime, datetime 
     if day is None or (moment == "reminder" and policy.consultation_opens and day <= policy.consultation_opens):
         return None  # no date yet, or a consultation too short for a reminder
     at = datetime.combine(day, at_time, zone)
-    # an invitation or a reminder after consultation closed misleads; news of a passed law does not
-    has_deadline = deadline is not None and moment in ("opens", "reminder")
-    return _utc(at), (_utc(deadline) if has_deadline else None)  # type: ignore[arg-type]
+    # an invitation or a reminder after consultation closed misleads: they end when it closes
+    if moment in ("opens", "reminder") and deadline is not None:
+        return _utc(at), _utc(deadline)
+    # news of a passed or issued document stays worth publishing for a while, not forever
+    return _utc(at), _utc(at + timedelta(days=app.config.campaign["news_deadline_days"]))
 
 
 def _utc(value: datetime) -> datetime:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from . import health, notify
+from . import health, heartbeat, notify
 from .dispatch import Dispatcher
 from .errors import StorageError
 from .models import utcnow
@@ -51,6 +51,10 @@ class Daemon:
                                coalesce=True, max_instances=1, misfire_grace_time=None)
         self.scheduler.add_job(self._check_channels, "interval", minutes=self.app.config.daemon["check_minutes"],
                                id="channels", next_run_time=utcnow(), coalesce=True, max_instances=1)
+        heartbeat.beat(self.app, self.dispatcher.worker, starting=True)
+        self.scheduler.add_job(heartbeat.beat, "interval", seconds=self.app.config.daemon["heartbeat_seconds"],
+                               args=(self.app, self.dispatcher.worker), id="heartbeat", coalesce=True,
+                               max_instances=1, misfire_grace_time=None)
         self.scheduler.start()
         self.listener.start()
         log.info("daemon %s started (poll every %ss)", self.dispatcher.worker, self.poll)
@@ -64,6 +68,7 @@ class Daemon:
         finished = self.idle.wait(self.grace)
         self.scheduler.shutdown(wait=False)
         self.dispatcher.close(wait=finished)
+        heartbeat.stopped(self.app, self.dispatcher.worker)
         if not finished:
             log.warning("grace period over with an attempt in flight; its lease will expire and it "
                         "will be reconciled by the next worker")

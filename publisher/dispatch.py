@@ -85,8 +85,8 @@ class Dispatcher:
                 try:
                     with write(self.app.engine) as conn:
                         store.renew_all(conn, self.worker, self.clock() + self.lease)
-                except Exception:  # noqa: BLE001 - a missed renewal is retried a third of a lease later
-                    log.warning("could not renew the leases of %s", self.worker, exc_info=True)
+                except Exception as exc:  # noqa: BLE001 - a missed renewal is retried a third of a lease later
+                    log.warning("could not renew the leases of %s: %s", self.worker, exc)
 
         keeper = threading.Thread(target=keep, name="lease-keeper", daemon=True)
         keeper.start()

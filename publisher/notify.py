@@ -46,8 +46,8 @@ class Listener:
         while not self._stop.is_set():
             try:
                 self._listen()
-            except Exception:  # noqa: BLE001 - the database went away: listen again, polling covers the gap
-                log.warning("LISTEN connection lost; polling until it is back", exc_info=True)
+            except Exception as exc:  # noqa: BLE001 - the database went away: listen again, polling covers the gap
+                log.warning("LISTEN connection lost (%s); polling until it is back", str(exc).splitlines()[0])
                 self._stop.wait(5)
 
     def _listen(self) -> None:

@@ -9,7 +9,7 @@ hashes are stored with their sha256.  What was approved is what is published.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,7 +66,8 @@ def _times(app: App, data: dict[str, Any], source: str) -> tuple[datetime, datet
     deadline = inputs.a_time(data, "deadline", source, zone)
     if deadline and deadline <= publish_at:
         raise InputError("input.dates_order", source=source, first="at", second="deadline")
-    return publish_at, deadline
+    # no post is news forever: without a deadline of its own it gets the default one
+    return publish_at, deadline or publish_at + timedelta(days=app.config.posts["deadline_days"])
 
 
 def approve(app: App, actor: str, post_id: int) -> list[int]:

@@ -28,6 +28,8 @@ SECTIONS: dict[str, tuple[Setting, ...]] = {
         Setting("threads", int, 8, "Publishing threads per process, shared by all channels.", minimum=1),
         Setting("check_minutes", float, 60.0, "How often the daemon checks every channel (token, Page); failures are journalled.", minimum=0.1),
         Setting("grace_seconds", float, 30.0, "On SIGTERM, how long in-flight attempts may take to finish.", minimum=0),
+        Setting("heartbeat_seconds", float, 15.0, "How often the daemon records that it is alive (publisher status: silent after 3 missed beats).", minimum=0.05),
+        Setting("log_format", str, "text", "Log lines on stderr: text, or json (one object per line, for journald/log shippers).", choices=("text", "json")),
     ),
     "retry": (
         Setting("max_attempts", int, 8, "Attempts before a delivery is failed.", minimum=1),
@@ -46,6 +48,10 @@ SECTIONS: dict[str, tuple[Setting, ...]] = {
         Setting("passed_template", str, "thong-qua", "Template of the post when the document is passed."),
         Setting("issued_template", str, "ban-hanh", "Template of the post when the document is issued."),
         Setting("infographics", list, ["vuong"], "Infographic layouts attached to every campaign post."),
+        Setting("news_deadline_days", float, 14.0, "Posts about a passed or issued document are not published later than this after their time.", minimum=0.01),
+    ),
+    "posts": (
+        Setting("deadline_days", float, 7.0, "A post without a deadline of its own is not published later than this after its time (then it fails, with the reason).", minimum=0.01),
     ),
     "templates": (
         Setting("dir", str, "templates", "Folder of templates that override the built-in ones (relative to the config file)."),

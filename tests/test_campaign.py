@@ -44,7 +44,7 @@ def test_plans_four_drafts_at_the_configured_time(sqlite_app):
     assert made["opens"].publish_at == _local(5) and made["opens"].template == "moi-gop-y"
     assert made["reminder"].publish_at == _local(17) and made["reminder"].template == "nhac-han-gop-y"
     assert made["opens"].deadline_at == made["reminder"].deadline_at == _local(20, 23, 59, 59)
-    assert made["passed"].publish_at == _local(40) and made["passed"].deadline_at is None
+    assert made["passed"].publish_at == _local(40) and made["passed"].deadline_at == _local(54)  # 14 days of news
     assert made["issued"].template == "ban-hanh"
     assert all(p.state == PostState.DRAFT and p.author == "bien-tap" for p in made.values())
     assert all(p.channels == ("portal", "fanpage") and p.infographics == ("vuong",) for p in made.values())

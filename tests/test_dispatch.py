@@ -228,3 +228,12 @@ def test_a_live_worker_keeps_its_lease_through_a_slow_attempt(app, project):
     worker.join()
     assert outcomes(slow_app, did) == ["published"] and CALLS.count("publish") == 1
     slow_app.close()
+
+
+def test_a_post_without_a_deadline_gets_the_default_one_and_is_never_published_weeks_late(app):
+    [did] = approved_post(app, channels=("thu",))  # no deadline given: posts.deadline_days (7) applies
+    d = delivery(app, did)
+    assert d.deadline_at == d.due_at + timedelta(days=7)
+    late = Dispatcher(app, "w", clock=lambda: d.due_at + timedelta(days=8))  # the daemon was down a week
+    assert late.run_once() == {"failed": 1}
+    assert outcomes(app, did) == ["deadline"] and CALLS == [] and "deadline" in delivery(app, did).last_error

@@ -121,3 +121,14 @@ journal = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
 )
+
+daemons = Table(  # one row per daemon (worker id): `publisher status` tells the live from the silent
+    "daemons", metadata,
+    Column("worker", String(200), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+    Column("stopped_at", UTCDateTime),  # None while it runs (or after it died without stopping)
+    Column("version", String(64), nullable=False),
+)
