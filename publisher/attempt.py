@@ -50,6 +50,10 @@ log = logging.getLogger(__name__)
 S = DeliveryState
 
 
+class _LeaseLost(Exception):
+    """This worker's lease was taken over: it must not talk to the channel any more."""
+
+
 class Attempt:
     """Publishes claimed deliveries for one worker; safe to call from several threads."""
 
@@ -81,6 +85,9 @@ class Attempt:
                     return self._published(d, started, found, "reconciled")
                 self._note(d, "delivery.not_found", {"looked_since": str(d.first_attempt_at)})
             return self._published(d, started, self._publish(channel, d), "published")
+        except _LeaseLost:
+            log.warning("delivery %s: lease lost before publishing; left to its new owner", d.id)
+            return "lease_lost"
         except PublishError as exc:
             return self._failed_attempt(d, started, exc)
         except Exception as exc:  # a bug in a channel: it may have published, so reconcile
@@ -101,7 +108,14 @@ class Attempt:
             retry=tenacity.retry_if_exception(lambda e: type(e) is TransientError),
             reraise=True,
         )
-        return retrying(channel.publish, d)
+        return retrying(self._publish_if_still_ours, channel, d)
+
+    def _publish_if_still_ours(self, channel: Channel, d: Delivery) -> Receipt:
+        # checked again right before every request: a worker frozen while it looked for the
+        # post (or between quick retries) may have been presumed dead and replaced meanwhile
+        if not self._renew(d, self.clock()):
+            raise _LeaseLost
+        return channel.publish(d)
 
     def _note(self, d: Delivery, event: str, payload: dict[str, Any]) -> None:
         """A step of an attempt worth an auditor's eye (e.g. looked for the post, not there)."""

@@ -26,13 +26,27 @@ SYSTEM = "system"
 
 
 def sync_agencies(app: App) -> None:
-    """Register the agencies of config.toml (new ones, renamed ones)."""
+    """Register the agencies of config.toml (new ones, renamed ones).
+
+    Two processes may open a new database at once (a daemon and a command):
+    the loser of the race sees the winner's rows on its second try.
+    """
+    for last_try in (False, True):
+        try:
+            return _sync_agencies(app)
+        except IntegrityError:
+            if last_try:
+                raise
+
+
+def _sync_agencies(app: App) -> None:
     with read(app.engine) as conn:
         known = {r.code: r.name for r in conn.execute(select(agencies))}
-    changed = [a for a in app.config.agencies.values() if known.get(a.code) != a.name]
-    if not changed:
-        return
+    if all(known.get(a.code) == a.name for a in app.config.agencies.values()):
+        return  # the common case: one read, no write lock
     with write(app.engine) as conn:
+        known = {r.code: r.name for r in conn.execute(select(agencies))}  # again, under the write lock
+        changed = [a for a in app.config.agencies.values() if known.get(a.code) != a.name]
         for agency in changed:
             event = "agency.renamed" if agency.code in known else "agency.registered"
             if agency.code in known:

@@ -101,7 +101,8 @@ def test_the_daemon_pauses_during_a_database_outage_and_resumes_by_itself(projec
     assert run_cli("policy", "add", "--agency", "tinh", "--code", "KH-1", "--title", "Chính sách thử",
                    "--summary", "Tóm tắt", cwd=project, env=direct).returncode == 0
     _post(project, direct)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")} | {"PUBLISHER_DATABASE_URL": via_proxy}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
+    env["PUBLISHER_DATABASE_URL"] = via_proxy
     daemon = subprocess.Popen([sys.executable, "-m", "publisher", "daemon", "--worker-id", "d1"], cwd=project,
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
