@@ -174,6 +174,14 @@ PAGES = {"111111": {"name": "UBND tỉnh Thử Nghiệm", "token": "EAAB-tinh-pa
          "222222": {"name": "UBND xã Thử Nghiệm", "token": "EAAB-xa-page-token-0002"}}
 
 
+def channel_config(project: Path, channels: str) -> Path:
+    """Write BASE_CONFIG plus *channels* (TOML tables) as the project's config; a refused token waits 1 s."""
+    config = project / "config.toml"
+    config.write_text(BASE_CONFIG.replace("[retry]\n", "[retry]\nauth_wait_seconds = 1\n") + channels,
+                      encoding="utf-8")
+    return config
+
+
 def facebook_config(project: Path, graph_url: str, *, concurrency: int = 1, extra: str = "") -> Path:
     """BASE_CONFIG plus two Facebook channels (tokens in files) pointing at a fake Graph API."""
     channels = ""
@@ -183,10 +191,7 @@ def facebook_config(project: Path, graph_url: str, *, concurrency: int = 1, extr
         channels += (f'\n[channels.{name}]\ntype = "facebook"\nagency = "{agency}"\nformat = "facebook"\n'
                      f'page_id = "{page_id}"\ntoken_file = "{token_file.name}"\nbase_url = "{graph_url}"\n'
                      f"concurrency = {concurrency}\nread_timeout = 1.0\nrecheck_seconds = 0.3\n{extra}")
-    config = project / "config.toml"
-    config.write_text(BASE_CONFIG.replace("[retry]\n", "[retry]\nauth_wait_seconds = 1\n") + channels,
-                      encoding="utf-8")
-    return config
+    return channel_config(project, channels)
 
 
 # --- a real WordPress (tests/wordpress/setup.sh: Debian's WordPress + PHP, MariaDB) -------------------

@@ -34,7 +34,7 @@ from publisher.models import DeliveryState, utcnow
 from publisher.store.engine import read
 from publisher.store.schema import attempts, journal
 
-from .conftest import BASE_CONFIG
+from .conftest import channel_config
 from .helpers import Clock, add_policy, delivery, outcomes, write_png
 
 S = DeliveryState
@@ -164,10 +164,7 @@ def webhook_config(project: Path, url: str, *, secret: str = SECRET, extra: str 
     channel = (f'\n[channels.{CHANNEL}]\ntype = "webhook"\nagency = "tinh"\nformat = "portal"\n'
                f'url = "{url}/api/bai-viet"\nsecret_file = "{CHANNEL}.secret"\nid_path = "data.id"\n'
                f'url_path = "data.link"\nread_timeout = 2.0\n{extra}')
-    config = project / "config.toml"
-    config.write_text(BASE_CONFIG.replace("[retry]\n", "[retry]\nauth_wait_seconds = 1\n") + channel,
-                      encoding="utf-8")
-    return config
+    return channel_config(project, channel)
 
 
 @pytest.fixture

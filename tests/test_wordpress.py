@@ -29,7 +29,7 @@ from publisher.models import Delivery, DeliveryState
 from publisher.store.engine import read
 from publisher.store.schema import attempts, journal
 
-from .conftest import BASE_CONFIG
+from .conftest import channel_config
 from .helpers import Clock, add_policy, delivery, outcomes
 
 S = DeliveryState
@@ -46,10 +46,7 @@ def wordpress_config(project: Path, wp, *, base_url: str | None = None, password
     channel = (f'\n[channels.{CHANNEL}]\ntype = "wordpress"\nagency = "tinh"\nformat = "portal"\n'
                f'base_url = "{base_url or wp.url}"\nuser_file = "wp.user"\npassword_file = "wp.password"\n'
                f"read_timeout = 20.0\n{extra}")
-    config = project / "config.toml"
-    config.write_text(BASE_CONFIG.replace("[retry]\n", "[retry]\nauth_wait_seconds = 1\n") + channel,
-                      encoding="utf-8")
-    return config
+    return channel_config(project, channel)
 
 
 def rest(wp, method: str, route: str, **kwargs):
