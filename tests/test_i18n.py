@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import dataclasses
 import string
-import tomllib
 import unicodedata
 from pathlib import Path
 
@@ -19,8 +18,7 @@ from publisher import campaign, errors, i18n, reports
 from publisher.models import DeliveryState, Impact, Policy, PostState
 
 PACKAGE = Path(i18n.__file__).resolve().parent
-CATALOGUE_FILE = PACKAGE / "locale" / "messages.toml"
-RAW = tomllib.loads(CATALOGUE_FILE.read_text(encoding="utf-8"))
+RAW = i18n.raw_catalogue()
 CATALOGUE = i18n.catalogue()
 
 #: Exception classes whose first argument is a message key.
@@ -255,7 +253,7 @@ def test_catalogue_is_nfc_even_when_the_file_is_not(tmp_path, monkeypatch):
     assert decomposed != unicodedata.normalize("NFC", decomposed)
     path = tmp_path / "messages.toml"
     path.write_text(f'["x.y"]\nvi = "{decomposed}"\nen = "valid"\n', encoding="utf-8")
-    monkeypatch.setattr(i18n, "_CATALOGUE", path)
+    monkeypatch.setattr(i18n, "_LOCALE", tmp_path)
     i18n.catalogue.cache_clear()
     try:
         assert i18n.t("x.y") == "cấu hình hợp lệ"
@@ -264,3 +262,11 @@ def test_catalogue_is_nfc_even_when_the_file_is_not(tmp_path, monkeypatch):
         monkeypatch.undo()
         i18n.catalogue.cache_clear()
     assert "x.y" not in i18n.catalogue()
+
+
+def test_a_key_defined_in_two_locale_files_is_refused(tmp_path, monkeypatch):
+    for name in ("a.toml", "b.toml"):
+        (tmp_path / name).write_text('["x.y"]\nvi = "hai"\nen = "two"\n', encoding="utf-8")
+    monkeypatch.setattr(i18n, "_LOCALE", tmp_path)
+    with pytest.raises(RuntimeError, match=r"b\.toml.*x\.y"):
+        i18n.raw_catalogue()
