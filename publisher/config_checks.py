@@ -65,6 +65,8 @@ def read_value(table: dict[str, Any], s: Setting, prefix: str) -> Any:
         raise ConfigError("config.bad_choice", path=path, value=shown(value), choices=", ".join(s.choices))
     if s.minimum is not None and value < s.minimum:
         raise ConfigError("config.too_small", path=path, value=value, minimum=s.minimum)
+    if s.maximum is not None and value > s.maximum:
+        raise ConfigError("config.too_large", path=path, value=value, maximum=s.maximum)
     return value
 
 

@@ -201,4 +201,5 @@ class Setting:
     help: str
     choices: tuple[str, ...] = ()
     minimum: float | None = None
+    maximum: float | None = None
     is_path: bool = False  # a relative value is relative to the config file, not the cwd

@@ -53,6 +53,10 @@ SECTIONS: dict[str, tuple[Setting, ...]] = {
     "posts": (
         Setting("deadline_days", float, 7.0, "A post without a deadline of its own is not published later than this after its time (then it fails, with the reason).", minimum=0.01),
     ),
+    "audit": (
+        Setting("coverage_target", float, 0.7, "Share of high-impact policies that must be communicated (0..1): the sample plan asks 0.7, the national scheme 1.0 from 2023.", minimum=0, maximum=1),
+        Setting("coverage_requires", str, "any", "What makes a policy communicated: a published delivery on any channel, on a portal, on a fanpage, or on both.", choices=("any", "portal", "fanpage", "both")),
+    ),
     "templates": (
         Setting("dir", str, "templates", "Folder of templates that override the built-in ones (relative to the config file)."),
         Setting("default", str, "moi-gop-y", "Template used when a post names none."),
