@@ -1,0 +1,3 @@
+"""``publisher dossier``: placeholder, filled in by issue 7."""
+
+COMMANDS: list = []
