@@ -54,6 +54,7 @@ class Config:
     busy_timeout_ms: int = 10000
     campaign: dict[str, Any] = field(default_factory=dict)
     posts: dict[str, Any] = field(default_factory=dict)
+    audit: dict[str, Any] = field(default_factory=dict)
 
 
 def locate(explicit: str | os.PathLike[str] | None = None) -> Path | None:
@@ -109,6 +110,7 @@ def build(raw: dict[str, Any], path: Path | None, base_dir: Path) -> Config:
         busy_timeout_ms=sec["storage"]["busy_timeout_ms"],
         campaign={**sec["campaign"], "publish_time": _time_of_day(sec["campaign"]["publish_time"])},
         posts=sec["posts"],
+        audit=sec["audit"],
     )
     _check_templates(config)
     return config
