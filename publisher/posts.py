@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from . import content, inputs, journal, media, notify
+from . import content, enqueue, inputs, journal, media, notify
 from .errors import InputError, NotFound, PublishError, StateError
 from .i18n import t
 from .models import Content, DeliveryState, Policy, Post, PostState, nfc, utcnow
@@ -84,7 +84,8 @@ def approve(app: App, actor: str, post_id: int) -> list[int]:
         if approved != 1:  # approved or cancelled by someone else meanwhile
             _check_approvable(_get(conn, post_id), actor)
         journal.append(conn, actor, "post.approved", f"post:{post_id}", {"author": post.author})
-        queued = [_queue(conn, actor, post, policy, name, contents[name], now) for name in post.channels]
+        queued = enqueue.enqueue(conn, actor, [enqueue.Item(post, policy.code, name, contents[name])
+                                               for name in post.channels], now)
         notify.announce(conn)  # daemons on PostgreSQL wake at commit, not at their next poll
         return queued
 
@@ -99,19 +100,6 @@ def _check_approvable(post: Post, actor: str) -> None:
 def draft_of(post: Post) -> content.Draft:
     return content.Draft(template=post.template, variables=post.variables, channels=post.channels,
                          infographics=post.infographics, media=post.media, publish_at=post.publish_at)
-
-
-def _queue(conn: Connection, actor: str, post: Post, policy: Policy, channel: str, frozen: Content,
-           now: datetime) -> int:
-    sha = frozen.sha256()
-    did = conn.execute(insert(deliveries).values(
-        post_id=post.id, channel=channel, state=S.QUEUED, due_at=post.publish_at, deadline_at=post.deadline_at,
-        title=frozen.title, body=frozen.body, media=[asdict(m) for m in frozen.media], content_sha256=sha,
-        attempts=0, needs_reconcile=False, created_at=now, updated_at=now)).inserted_primary_key[0]
-    journal.append(conn, actor, "delivery.queued", f"delivery:{did}", {
-        "post": post.id, "policy": policy.code, "channel": channel, "due_at": post.publish_at.isoformat(),
-        "content_sha256": sha, "media": [m.sha256 for m in frozen.media]})
-    return did
 
 
 def cancel(app: App, actor: str, post_id: int, reason: str = "") -> dict[str, list[int]]:

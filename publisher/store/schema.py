@@ -14,6 +14,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
+    literal_column,
 )
 
 from .types import JSONText, UTCDateTime
@@ -93,8 +95,15 @@ deliveries = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("post_id", "channel", name="uq_deliveries_post_channel"),
 )
-# The claim query: due work, oldest first.
+# Early claims, scheduled confirmations and leases: by state, then time.
 Index("ix_deliveries_due", deliveries.c.state, deliveries.c.due_at)
+# The claim query: due work of one channel, oldest first.  Partial (only queued
+# and waiting rows) so a million published or future rows cost nothing, and on
+# the very expression the claim orders by (store/deliveries.py READY).
+_DUE_ONLY = deliveries.c.state.in_([literal_column("'queued'"), literal_column("'waiting'")])
+Index("ix_deliveries_ready", deliveries.c.channel,
+      func.coalesce(deliveries.c.next_attempt_at, deliveries.c.due_at), deliveries.c.id,
+      sqlite_where=_DUE_ONLY, postgresql_where=_DUE_ONLY)
 
 attempts = Table(
     "attempts", metadata,

@@ -1,0 +1,25 @@
+"""A partial index for claims: due deliveries of one channel in the order they are taken.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-29
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+_DUE_ONLY = sa.text("state IN ('queued', 'waiting')")
+
+
+def upgrade() -> None:
+    op.create_index('ix_deliveries_ready', 'deliveries',
+                    ['channel', sa.text('coalesce(next_attempt_at, due_at)'), 'id'],
+                    unique=False, sqlite_where=_DUE_ONLY, postgresql_where=_DUE_ONLY)
+
+
+def downgrade() -> None:
+    op.drop_index('ix_deliveries_ready', table_name='deliveries')
