@@ -28,10 +28,22 @@ def project(folder: Path) -> Path:
     return folder / "config.toml"
 
 
-def start(folder: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
-    return subprocess.Popen([sys.executable, "-m", "publisher", "daemon", "--worker-id", "bench"], cwd=folder,
+def start(folder: Path, worker: str = "bench", extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")} | (extra_env or {})
+    return subprocess.Popen([sys.executable, "-m", "publisher", "daemon", "--worker-id", worker], cwd=folder,
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def scratch_postgres(name: str) -> str:
+    """A fresh, empty database on the machine's PostgreSQL; returns its URL."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return f"postgresql://postgres@127.0.0.1:5432/{name}"
 
 
 def stop(proc: subprocess.Popen[str]) -> None:

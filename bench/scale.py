@@ -30,9 +30,12 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text, update
+from sqlalchemy import insert, text, update
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import _daemon  # noqa: E402
 
 from publisher import enqueue, posts, service  # noqa: E402
 from publisher.context import App  # noqa: E402
@@ -135,21 +138,12 @@ def _analyze(app: App) -> None:
         conn.execute(text("ANALYZE"))
 
 
-def scratch_postgres(name: str) -> str:
-    admin = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return f"postgresql://postgres@127.0.0.1:5432/{name}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--postgres", action="store_true", help="use the machine's PostgreSQL (scratch database)")
     parser.add_argument("--total", type=int, default=1_000_000, help="deliveries to queue in all")
     args = parser.parse_args()
-    url = scratch_postgres("publisher_bench_scale") if args.postgres else ""
+    url = _daemon.scratch_postgres("publisher_bench_scale") if args.postgres else ""
     with tempfile.TemporaryDirectory() as tmp:
         print(run(Path(tmp), url, args.total))
 

@@ -34,6 +34,7 @@ class ChannelConfig:
     format: str
     enabled: bool
     concurrency: int = 1
+    max_per_hour: int = 0  # 0: no limit
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -169,6 +170,7 @@ def _channel(name: str, table: Any, agencies: dict[str, Agency], base_dir: Path)
     common = {s.key for s in settings.CHANNEL}
     return ChannelConfig(name=name, type=kind, agency=values["agency"], format=values["format"],
                          enabled=values["enabled"], concurrency=values["concurrency"],
+                         max_per_hour=values["max_per_hour"],
                          options={k: v for k, v in values.items() if k not in common})
 
 

@@ -21,14 +21,12 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
 from . import journal, scheduled
 from .attempt import Attempt
 from .models import Delivery, DeliveryState, utcnow
 from .store import deliveries as store
+from .store import rates
 from .store.engine import read, write
-from .store.schema import deliveries
 
 if TYPE_CHECKING:
     from .context import App
@@ -116,19 +114,25 @@ class Dispatcher:
         return self.attempt.process(delivery)
 
     def claim(self, limit: int | None = None, channels: list[str] | None = None) -> list[Delivery]:
+        """Claim due work of *channels* (default: all enabled), within each channel's hourly limit."""
+        limit, channels = limit or self.batch_size, channels or self.app.enabled_channels()
+        now = self.clock()
         with write(self.app.engine) as conn:
-            claimed = store.claim(conn, self.worker, self.clock(), self.lease, limit or self.batch_size,
-                                  channels or self.app.enabled_channels(), self._early())
+            free = [c for c in channels if not self._per_hour(c)]
+            claimed = store.claim(conn, self.worker, now, self.lease, limit, free, self._early(free)) if free else []
+            for channel in (c for c in channels if self._per_hour(c)):
+                room = min(limit - len(claimed), rates.allowance(conn, channel, self._per_hour(channel), now))
+                if room > 0:
+                    claimed += store.claim(conn, self.worker, now, self.lease, room, [channel], self._early([channel]))
             for d in claimed:
                 journal.append(conn, self.worker, "delivery.claimed", f"delivery:{d.id}", {"attempt": d.attempts + 1})
         return claimed
 
     def due_channels(self) -> list[str]:
-        """Enabled channels with work due now (one indexed query)."""
-        query = select(deliveries.c.channel).distinct().where(
-            store.due_condition(self.clock(), self.app.enabled_channels(), self._early()))
+        """Enabled channels with work due now (one index probe each)."""
+        enabled = self.app.enabled_channels()
         with read(self.app.engine) as conn:
-            return sorted(conn.execute(query).scalars())
+            return store.due_channels(conn, self.clock(), enabled, self._early(enabled))
 
     def recover(self) -> int:
         """Requeue deliveries whose worker died; they are reconciled before any new try."""
@@ -153,16 +157,26 @@ class Dispatcher:
         return len(unstarted)
 
     def next_wakeup(self) -> datetime | None:
+        """The next due work, lease or confirmation; a channel at its hourly limit counts from its next slot."""
+        enabled, now = self.app.enabled_channels(), self.clock()
         with read(self.app.engine) as conn:
-            return store.next_wakeup(conn, self.app.enabled_channels())
+            found = [store.next_wakeup(conn, [c for c in enabled if not self._per_hour(c)])]
+            for channel in (c for c in enabled if self._per_hour(c)):
+                due = store.next_due(conn, channel)
+                slot = rates.next_slot(conn, channel, self._per_hour(channel), now) if due else None
+                found.append(max(due, slot) if due and slot else due)  # no slot yet: running claims end first
+        return min((t for t in found if t is not None), default=None)
 
     def close(self, wait: bool = True) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=wait)
 
-    def _early(self) -> list[str]:
-        """Enabled channels whose peer schedules posts itself: their work is claimed ahead of time."""
-        return [n for n in self.app.enabled_channels() if self.app.config.channels[n].options.get("native_scheduling")]
+    def _early(self, channels: list[str]) -> list[str]:
+        """Those of *channels* whose peer schedules posts itself: their work is claimed ahead of time."""
+        return [n for n in channels if self.app.config.channels[n].options.get("native_scheduling")]
+
+    def _per_hour(self, channel: str) -> int:
+        return self.app.config.channels[channel].max_per_hour
 
     def _concurrency(self, channel: str) -> int:
         return self.app.config.channels[channel].concurrency

@@ -75,6 +75,7 @@ CHANNEL: tuple[Setting, ...] = (
             choices=("portal", "facebook")),
     Setting("enabled", bool, True, "A disabled channel keeps its queue but publishes nothing."),
     Setting("concurrency", int, 1, "How many deliveries of this channel are published at the same time.", minimum=1),
+    Setting("max_per_hour", int, 0, "At most this many publishing attempts on this channel in any hour, counted across all daemons (a Page's feed is not flooded); 0 = no limit.", minimum=0),
 )
 
 #: Key names that hold a secret: they must be referenced (NAME_env / NAME_file), never inline.

@@ -129,10 +129,9 @@ def expired(conn: Connection, now: datetime) -> list[Delivery]:
     return [rows.delivery(r) for r in conn.execute(query.with_for_update(skip_locked=True, of=deliveries))]
 
 
-def next_wakeup(conn: Connection, channels: list[str]) -> datetime | None:
+def next_wakeup(conn: Connection, channels: Sequence[str]) -> datetime | None:
     """When the dispatcher next has something to do (due work or a lease to recover)."""
-    due = [conn.execute(select(READY).where(IS_DUE_STATE, deliveries.c.channel == c)
-                        .order_by(READY).limit(1)).scalar() for c in channels]  # index order: one row read each
+    due = [next_due(conn, c) for c in channels]
     lease = conn.execute(
         select(func.min(deliveries.c.lease_expires_at, type_=UTCDateTime())).where(deliveries.c.state == S.PUBLISHING)
     ).scalar()
@@ -141,6 +140,12 @@ def next_wakeup(conn: Connection, channels: list[str]) -> datetime | None:
     ).scalar()
     found = [t for t in (*due, lease, live) if t is not None]
     return min(found) if found else None
+
+
+def next_due(conn: Connection, channel: str) -> datetime | None:
+    """When *channel*'s next delivery may be tried (the index gives it in one row read)."""
+    return conn.execute(select(READY).where(IS_DUE_STATE, deliveries.c.channel == channel)
+                        .order_by(READY).limit(1)).scalar()
 
 
 def scheduled_due(conn: Connection, now: datetime, limit: int = 50) -> list[Delivery]:

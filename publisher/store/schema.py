@@ -111,7 +111,7 @@ attempts = Table(
     Column("delivery_id", Integer, ForeignKey("deliveries.id"), nullable=False, index=True),
     Column("number", Integer, nullable=False),
     Column("worker", String(200), nullable=False),
-    Column("started_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False, index=True),  # rate limits count the last hour
     Column("finished_at", UTCDateTime, nullable=False),
     Column("outcome", String(32), nullable=False),
     Column("error", Text),

@@ -1,4 +1,4 @@
-"""A partial index for claims: due deliveries of one channel in the order they are taken.
+"""A partial index for claims (due deliveries of one channel in the order they are taken); attempts by start time (rate limits).
 
 Revision ID: 0004
 Revises: 0003
@@ -19,7 +19,9 @@ def upgrade() -> None:
     op.create_index('ix_deliveries_ready', 'deliveries',
                     ['channel', sa.text('coalesce(next_attempt_at, due_at)'), 'id'],
                     unique=False, sqlite_where=_DUE_ONLY, postgresql_where=_DUE_ONLY)
+    op.create_index(op.f('ix_attempts_started_at'), 'attempts', ['started_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_attempts_started_at'), table_name='attempts')
     op.drop_index('ix_deliveries_ready', table_name='deliveries')
