@@ -6,6 +6,11 @@ or lease expiry it knows of: an idle daemon wakes a couple of times a minute
 for one indexed query, and a due delivery goes out on time, not at the next
 poll.  SIGTERM/SIGINT stop claiming, let the attempt in flight finish (up to
 ``daemon.grace_seconds``) and release claimed deliveries not yet started.
+
+At start the daemon journals ``config.seen`` (a fingerprint of the settings
+it runs with, and which keys changed) when they differ from the last ones
+seen, so auditors can tell which configuration published what.  The daemon
+reads its configuration once, at start: a change takes effect on restart.
 """
 
 from __future__ import annotations
@@ -13,21 +18,77 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from dataclasses import fields, is_dataclass
 from datetime import timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.engine import URL, make_url
 
-from . import health, heartbeat, notify
+from . import health, heartbeat, journal, notify
 from .dispatch import Dispatcher
 from .errors import StorageError
-from .models import utcnow
+from .models import canonical_json, sha256_text, utcnow
+from .settings import is_secret_key
+from .store.engine import write
 
 if TYPE_CHECKING:
+    from .config import Config
     from .context import App
 
 log = logging.getLogger(__name__)
 _JOB = "dispatch"
+CONFIG_SEEN = "config.seen"
+
+
+def config_view(config: Config) -> dict[str, str]:
+    """Every setting the daemon runs with, as key path -> canonical JSON of its value, secrets left out.
+
+    config.toml only names where secrets are (``*_env``, ``*_file``); the one
+    value that may hold one, a database URL from the environment, keeps only
+    its driver, user, host, port and database.
+    """
+    settings = {f.name: getattr(config, f.name) for f in fields(config) if f.name != "database_url"}
+    url = make_url(config.database_url)  # (URL.set ignores None: build it anew, without password or query)
+    settings["database_url"] = URL.create(url.drivername, url.username, None, url.host, url.port,
+                                          url.database).render_as_string(hide_password=False)
+    flat: dict[str, str] = {}
+    _flatten(settings, "", flat)
+    return flat
+
+
+def _flatten(value: Any, path: str, out: dict[str, str]) -> None:
+    """Tables (dicts, dataclasses) become dotted key paths, so a change is named by its key."""
+    if is_dataclass(value) and not isinstance(value, type):
+        value = {f.name: getattr(value, f.name) for f in fields(value)}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not is_secret_key(str(key)):  # never set (config.py refuses them), and never journalled
+                _flatten(item, f"{path}.{key}" if path else str(key), out)
+    else:
+        out[path] = canonical_json(sorted(value) if isinstance(value, (set, frozenset)) else value)
+
+
+def journal_config(app: App, actor: str) -> bool:
+    """Journal ``config.seen`` unless the last one has the same fingerprint; True if journalled."""
+    view = config_view(app.config)
+    fingerprint = sha256_text(canonical_json(view))
+    with write(app.engine) as conn:
+        journal.lock(conn)  # two daemons starting together journal one change, not two
+        last = journal.find(conn, event=CONFIG_SEEN)
+        if last is not None and last.payload.get("fingerprint") == fingerprint:
+            return False
+        journal.append(conn, actor, CONFIG_SEEN, f"config:{fingerprint[:16]}", _seen(view, fingerprint, last))
+    return True
+
+
+def _seen(view: dict[str, str], fingerprint: str, last: journal.Entry | None) -> dict[str, Any]:
+    """The payload: fingerprint, a short digest per key (to tell the next change) and the keys changed."""
+    keys = {key: sha256_text(value)[:16] for key, value in view.items()}
+    before = last.payload.get("keys", {}) if last else {}
+    changed = sorted(k for k in keys.keys() | before.keys() if keys.get(k) != before.get(k))
+    return {"fingerprint": fingerprint, "previous": last.payload.get("fingerprint") if last else None,
+            "changed": changed, "keys": keys}
 
 
 class Daemon:
@@ -47,6 +108,8 @@ class Daemon:
         """Run until SIGTERM/SIGINT; True if in-flight work finished within the grace period."""
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stop_requested.set())
+        if journal_config(self.app, self.dispatcher.worker):
+            log.info("configuration changed since the last daemon start: journalled (config.seen)")
         self.scheduler.add_job(self._dispatch, "interval", seconds=self.poll, id=_JOB, next_run_time=utcnow(),
                                coalesce=True, max_instances=1, misfire_grace_time=None)
         self.scheduler.add_job(self._check_channels, "interval", minutes=self.app.config.daemon["check_minutes"],

@@ -8,22 +8,22 @@ from pathlib import Path
 import click
 
 from .. import journal, reports
-from ..context import default_worker_id
+from ..context import App, default_worker_id
 from ..daemon import Daemon
 from ..dispatch import Dispatcher
 from ..errors import ExitCode, InputError
 from ..i18n import t
 from ..inputs import a_time
-from ..models import DeliveryState
-from ..store.engine import read
+from ..models import DeliveryState, nfc
 from .output import dump, table, when
 
 
-def _filters(app, agency, policy, channel, state, since, until) -> reports.LogFilter:  # type: ignore[no-untyped-def]
+def _filters(app, agency, policy, channel, state, since, until,  # type: ignore[no-untyped-def]
+             actor: str | None = None) -> reports.LogFilter:
     zone = app.config.timezone
-    return reports.LogFilter(agency=agency, policy=policy, channel=channel, state=state,
+    return reports.LogFilter(agency=agency, policy=policy and nfc(policy), channel=channel, state=state,
                              since=a_time({"since": since}, "since", "--since", zone),
-                             until=a_time({"until": until}, "until", "--until", zone))
+                             until=a_time({"until": until}, "until", "--until", zone), actor=actor and nfc(actor))
 
 
 def filter_options(func):  # type: ignore[no-untyped-def]
@@ -95,7 +95,9 @@ def daemon(state_obj, worker_id: str | None) -> None:  # type: ignore[no-untyped
 @click.command("log")
 @filter_options
 @click.option("--journal", "show_journal", is_flag=True, help="Xem sổ nhật ký sự kiện / show journal events.")
-@click.option("--actor", help="Chỉ người/tiến trình này (với --journal) / only this actor.")
+@click.option("--actor", help="Chỉ người/tiến trình này: tiến trình đăng (worker), người viết hoặc người duyệt bài; "
+              "với --journal: người ghi sự kiện / only rows of this actor: the attempt's worker, the post's "
+              "author or approver; with --journal, who recorded the event.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
               help="table (mặc định), csv, json; với --output: theo đuôi tệp (.json, còn lại csv).")
 @click.option("--output", type=click.Path(path_type=Path), help="Ghi ra tệp CSV/JSON / write a CSV or JSON file.")
@@ -104,11 +106,15 @@ def log(state_obj, show_journal: bool, actor: str | None,  # type: ignore[no-unt
         fmt: str | None, output: Path | None, **f: str | None) -> None:
     """Nhật ký đăng bài / the publish log (every attempt) or the journal.
 
+    Mỗi dòng có đường dẫn (permalink) tới bài đã đăng; CSV có BOM UTF-8 để Excel hiện đúng tiếng Việt.
+    Each row has the permalink of what was published; CSV starts with a UTF-8 BOM for Excel.
+
     \b
     Ví dụ / examples:
-      publisher log --policy 12/NQ
+      publisher log --policy 12/NQ --channel fanpage --state published
+      publisher log --actor truong-phong --since 2026-01-01 --until 2026-07-01
       publisher log --since 2026-01-01 --format csv --output nhat-ky-2026.csv
-      publisher log --journal --format json
+      publisher log --journal --actor may-chu-1 --format json
     """
     if output is not None:  # a table is for the screen: a file gets CSV, or JSON for *.json
         if fmt == "table":
@@ -116,8 +122,8 @@ def log(state_obj, show_journal: bool, actor: str | None,  # type: ignore[no-unt
         fmt = fmt or ("json" if output.suffix.lower() == ".json" else "csv")
     fmt = fmt or "table"
     app = state_obj.app()
-    filters = _filters(app, **f)
-    rows = reports.journal_rows(app, filters, actor) if show_journal else reports.publish_log(app, filters)
+    filters = _filters(app, actor=actor, **f)
+    rows = reports.journal_rows(app, filters) if show_journal else reports.publish_log(app, filters)
     columns = ("seq", "time", "actor", "event", "subject", "payload", "hash") if show_journal else reports.LOG_COLUMNS
     if fmt == "table":
         zone = app.config.timezone
@@ -144,21 +150,50 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option("--anchor", "show_anchor", is_flag=True,
+              help="In mục đầu chuỗi (số, thời điểm, mã băm) để ghi lại hoặc gửi đi nơi khác / print the head "
+                   "(seq, time, hash) to write down or send elsewhere.")
+@click.option("--since-anchor", "since", metavar="[SEQ:]HASH",
+              help="Kiểm tra từ mục được neo trở đi; mục đó phải còn nguyên mã băm / check from an anchored "
+                   "entry on; it must still have that hash.")
+@click.option("--json", "as_json", is_flag=True, help="Kết quả dạng JSON / JSON output.")
 @click.pass_obj
-def verify(state_obj) -> None:  # type: ignore[no-untyped-def]
+def verify(state_obj, show_anchor: bool, since: str | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Kiểm tra chuỗi băm của sổ nhật ký / re-compute the journal's hash chain.
 
-    Exit 1 and the first bad entry if anything was edited, deleted or reordered.
-    Example: publisher audit verify
+    Mục bị sửa, xóa, chèn hay đổi chỗ: thoát mã 1, nêu mục hỏng đầu tiên.
+    Exit 1 naming the first bad entry if one was edited, deleted, inserted or
+    reordered.  A tail rewritten with recomputed hashes still chains: only an
+    anchor kept elsewhere (--anchor) exposes it (--since-anchor), which reads
+    the entries from the anchor on; run verify alone for the whole chain.
+
+    \b
+    Ví dụ / examples:
+      publisher audit verify
+      publisher audit verify --anchor > neo-2026-06.txt
+      publisher audit verify --since-anchor 1234:9f86d081884c7d65...
     """
     app = state_obj.app()
-    with read(app.engine) as conn:
-        count, bad = journal.verify(conn)
-        _, head = journal.head(conn)
-    if bad is not None:
-        click.echo(t("audit.broken", seq=bad, count=count), err=True)
+    result = reports.verification(app, reports.parse_anchor(since) if since else None)
+    summary = reports.summary(result, anchored=since is not None)
+    if show_anchor and result.broken is None:
+        click.echo(summary["message"], err=True)  # stdout is the anchor alone, ready to be filed
+        _print_anchor(result.head, app, as_json)
+    elif as_json:
+        dump(summary)
+    else:
+        click.echo(summary["message"], err=result.broken is not None)
+    if result.broken is not None:
         raise click.exceptions.Exit(int(ExitCode.FAILED))
-    click.echo(t("audit.ok", count=count, head=head))
+
+
+def _print_anchor(head: journal.Anchor, app: App, as_json: bool) -> None:
+    """The head as JSON, or as lines to copy by hand (time in the display zone, with its offset)."""
+    if as_json:
+        dump(reports.anchor(head))
+        return
+    at = head.at.astimezone(app.config.timezone).isoformat(timespec="seconds") if head.at else "-"
+    click.echo(t("audit.anchor", seq=head.seq, at=at, hash=head.hash, token=f"{head.seq}:{head.hash}"))
 
 
 COMMANDS = [queue, run, daemon, log, audit]
