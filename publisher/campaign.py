@@ -10,12 +10,12 @@ drafts; approved posts are never touched (cancel one to re-plan it).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 
-from . import journal, posts, service
+from . import deadlines, journal, posts, service
 from .errors import InputError
 from .models import Policy, Post, PostState, utcnow
 from .store import rows
@@ -25,9 +25,8 @@ from .store.schema import posts as t_posts
 if TYPE_CHECKING:
     from .context import App
 
-MOMENTS = ("opens", "reminder", "passed", "issued")
+MOMENTS = deadlines.MOMENTS
 ACTIONS = ("created", "replanned", "unchanged", "approved", "missed", "no_date")
-_END_OF_DAY = time(23, 59, 59)
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,6 @@ def schedule(app: App, policy: Policy, moment: str) -> tuple[datetime, datetime 
     """When the post of *moment* goes out and its deadline (aware UTC), or None without a date."""
     zone, at_time = app.config.timezone, app.config.campaign["publish_time"]
     closes = policy.consultation_closes
-    deadline = datetime.combine(closes, _END_OF_DAY, zone) if closes else None
     day: date | None = {
         "opens": policy.consultation_opens,
         "reminder": closes - timedelta(days=app.config.campaign["reminder_days"]) if closes else None,
@@ -60,12 +58,8 @@ def schedule(app: App, policy: Policy, moment: str) -> tuple[datetime, datetime 
     }[moment]
     if day is None or (moment == "reminder" and policy.consultation_opens and day <= policy.consultation_opens):
         return None  # no date yet, or a consultation too short for a reminder
-    at = datetime.combine(day, at_time, zone)
-    # an invitation or a reminder after consultation closed misleads: they end when it closes
-    if moment in ("opens", "reminder") and deadline is not None:
-        return _utc(at), _utc(deadline)
-    # news of a passed or issued document stays worth publishing for a while, not forever
-    return _utc(at), _utc(at + timedelta(days=app.config.campaign["news_deadline_days"]))
+    at = _utc(datetime.combine(day, at_time, zone))
+    return at, deadlines.default(app, policy, at, "", moment)  # see deadlines.py: one rule per kind of post
 
 
 def _utc(value: datetime) -> datetime:

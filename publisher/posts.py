@@ -9,13 +9,13 @@ hashes are stored with their sha256.  What was approved is what is published.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from . import content, enqueue, inputs, journal, media, notify
+from . import content, deadlines, enqueue, inputs, journal, media, notify
 from .errors import InputError, NotFound, PublishError, StateError
 from .i18n import t
 from .models import Content, DeliveryState, Policy, Post, PostState, nfc, utcnow
@@ -38,9 +38,10 @@ def new_post(app: App, actor: str, data: dict[str, Any], source: str = "--", mom
     with read(app.engine) as conn:
         agency = inputs.text(data, "agency", source, required=False)
         policy = find_policy(conn, inputs.text(data, "policy", source), agency)
-    publish_at, deadline = _times(app, data, source)
+    template = inputs.text(data, "template", source, required=False) or app.config.default_template
+    publish_at, deadline = _times(app, data, source, policy, template, moment)
     draft = content.Draft(
-        template=inputs.text(data, "template", source, required=False) or app.config.default_template,
+        template=template,
         variables=_variables(data.get("variables", {}), source),
         channels=tuple(_channels(app, policy, inputs.names(data, "channels", source), source)),
         infographics=tuple(inputs.names(data, "infographics", source)), publish_at=publish_at)
@@ -60,14 +61,21 @@ def new_post(app: App, actor: str, data: dict[str, Any], source: str = "--", mom
     return post
 
 
-def _times(app: App, data: dict[str, Any], source: str) -> tuple[datetime, datetime | None]:
+def _times(app: App, data: dict[str, Any], source: str, policy: Policy, template: str,
+           moment: str | None) -> tuple[datetime, datetime]:
     zone = app.config.timezone
     publish_at = inputs.a_time(data, "at", source, zone) or utcnow()
     deadline = inputs.a_time(data, "deadline", source, zone)
     if deadline and deadline <= publish_at:
         raise InputError("input.dates_order", source=source, first="at", second="deadline")
-    # no post is news forever: without a deadline of its own it gets the default one
-    return publish_at, deadline or publish_at + timedelta(days=app.config.posts["deadline_days"])
+    if deadline:
+        return publish_at, deadline
+    # no post is news forever: without a deadline of its own it gets its kind's default
+    deadline = deadlines.default(app, policy, publish_at, template, moment)
+    if deadline <= publish_at:  # e.g. an invitation to comment written after consultation closed
+        raise InputError("post.consultation_over", source=source, template=template,
+                         closes=policy.consultation_closes.strftime("%d/%m/%Y") if policy.consultation_closes else "?")
+    return publish_at, deadline
 
 
 def approve(app: App, actor: str, post_id: int) -> list[int]:

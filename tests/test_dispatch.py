@@ -231,7 +231,8 @@ def test_a_live_worker_keeps_its_lease_through_a_slow_attempt(app, project):
 
 
 def test_a_post_without_a_deadline_gets_the_default_one_and_is_never_published_weeks_late(app):
-    [did] = approved_post(app, channels=("thu",))  # no deadline given: posts.deadline_days (7) applies
+    [did] = approved_post(app, channels=("thu",), template="thong-tin",
+                          variables={"noi_dung": "Thông tin"})  # general news: posts.deadline_days (7)
     d = delivery(app, did)
     assert d.deadline_at == d.due_at + timedelta(days=7)
     late = Dispatcher(app, "w", clock=lambda: d.due_at + timedelta(days=8))  # the daemon was down a week

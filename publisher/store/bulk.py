@@ -68,15 +68,17 @@ def _processor(kind: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] 
 
 
 def _memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """*process* remembered per value; unhashable values (JSON lists) by identity while the batch lives."""
-    seen: dict[Any, Any] = {}
+    """*process* remembered per value object.
+
+    Keyed by identity, which is cheaper than hashing a datetime and works for
+    JSON lists: a batch's rows share their timestamps and media lists.  Safe
+    because every value stays referenced by *rows* while the call lasts, so
+    no id is reused for another object meanwhile.
+    """
+    seen: dict[int, Any] = {}
 
     def convert(value: Any) -> Any:
-        try:
-            key: Any = (type(value), value)
-            hash(key)
-        except TypeError:
-            key = id(value)
+        key = id(value)
         if key not in seen:
             seen[key] = process(value)
         return seen[key]
