@@ -51,7 +51,7 @@ SECTIONS: dict[str, tuple[Setting, ...]] = {
         Setting("news_deadline_days", float, 14.0, "Posts about a passed or issued document are not published later than this after their time.", minimum=0.01),
     ),
     "posts": (
-        Setting("deadline_days", float, 7.0, "A post without a deadline of its own is not published later than this after its time (then it fails, with the reason).", minimum=0.01),
+        Setting("deadline_days", float, 7.0, "A general post (not an invitation, reminder, passed or issued news: see deadlines.py) without a deadline of its own is not published later than this after its time (then it fails, with the reason).", minimum=0.01),
     ),
     "audit": (
         Setting("coverage_target", float, 0.7, "Share of high-impact policies that must be communicated (0..1): the sample plan asks 0.7, the national scheme 1.0 from 2023.", minimum=0, maximum=1),
