@@ -141,3 +141,17 @@ daemons = Table(  # one row per daemon (worker id): `publisher status` tells the
     Column("stopped_at", UTCDateTime),  # None while it runs (or after it died without stopping)
     Column("version", String(64), nullable=False),
 )
+
+users = Table(  # accounts of the web UI (publisher/accounts.py); never deleted, so history keeps its names
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False),  # canonical: NFC, case-folded
+    Column("display_name", Text),  # the person's full name, e.g. "Trần Thị Bình"
+    Column("role", String(16), nullable=False),
+    Column("agency", String(64), ForeignKey("agencies.code")),  # None: every agency
+    Column("password_hash", Text, nullable=False),  # argon2id, PHC string; never the password
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("password_changed_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime),
+    UniqueConstraint("username", name="uq_users_username"),
+)
