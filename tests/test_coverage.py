@@ -58,7 +58,12 @@ def policy(app: App, code: str, opens: str, issued: str | None = None, agency: s
 
 def post(app: App, code: str, channels: tuple[str, ...], at: str, agency: str = "tinh",
          approve: bool = True, **extra: Any) -> int:
-    """A post (local time *at*), approved by a second person unless *approve* is False."""
+    """A post (local time *at*), approved by a second person unless *approve* is False.
+
+    General news ("thong-tin"): an invitation to comment could not be written after the
+    consultation closed, and the late and early cases here need posts at any time.
+    """
+    extra = {"template": "thong-tin", "variables": {"noi_dung": "Thông tin chính sách."}, **extra}
     written = posts.new_post(app, "bien-tap", {"policy": code, "agency": agency, "channels": list(channels),
                                                "at": at, **extra})
     if approve:

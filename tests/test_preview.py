@@ -21,7 +21,7 @@ def _setup(project, posts=1):
         "--consultation-opens", "2026-12-01", "--consultation-closes", "2026-12-31",
         "--draft-url", "https://tinh.example.gov.vn/du-thao/7", cwd=project)
     for _ in range(posts):
-        _ok("--as", "bien-tap", "post", "new", "--policy", "KH-7", "--at", "2027-01-01 08:00", "--json",
+        _ok("--as", "bien-tap", "post", "new", "--policy", "KH-7", "--at", "2026-12-10 08:00", "--json",
             cwd=project)
 
 
