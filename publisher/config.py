@@ -56,6 +56,7 @@ class Config:
     campaign: dict[str, Any] = field(default_factory=dict)
     posts: dict[str, Any] = field(default_factory=dict)
     audit: dict[str, Any] = field(default_factory=dict)
+    web: dict[str, Any] = field(default_factory=dict)
 
 
 def locate(explicit: str | os.PathLike[str] | None = None) -> Path | None:
@@ -112,6 +113,7 @@ def build(raw: dict[str, Any], path: Path | None, base_dir: Path) -> Config:
         campaign={**sec["campaign"], "publish_time": _time_of_day(sec["campaign"]["publish_time"])},
         posts=sec["posts"],
         audit=sec["audit"],
+        web=sec["web"],
     )
     _check_templates(config)
     return config

@@ -61,6 +61,14 @@ SECTIONS: dict[str, tuple[Setting, ...]] = {
         Setting("dir", str, "templates", "Folder of templates that override the built-in ones (relative to the config file)."),
         Setting("default", str, "moi-gop-y", "Template used when a post names none."),
     ),
+    "web": (
+        Setting("host", str, "127.0.0.1", "Address `publisher web` listens on; 127.0.0.1 serves this machine only (put a reverse proxy with HTTPS in front for others)."),
+        Setting("port", int, 8080, "TCP port `publisher web` listens on.", minimum=1, maximum=65535),
+        Setting("secret_env", str, "PUBLISHER_WEB_SECRET", "Name of the environment variable holding the secret that signs session cookies (at least 32 characters; never written in config.toml)."),
+        Setting("secret_file", str, "", "A file holding that secret instead (relative to the config file); used when the variable is unset or empty.", is_path=True),
+        Setting("session_hours", float, 8.0, "A login lasts this long; then the person signs in again.", minimum=0.05, maximum=24 * 30),
+        Setting("login_attempts", int, 5, "Failed logins allowed per 15 minutes, per username and per client address; further attempts are refused (429) until the window passes.", minimum=1),
+    ),
 }
 
 AGENCY: tuple[Setting, ...] = (

@@ -196,7 +196,7 @@ def facebook_config(project: Path, graph_url: str, *, concurrency: int = 1, extr
 
 # --- a real WordPress (tests/wordpress/setup.sh: Debian's WordPress + PHP, MariaDB) -------------------
 import subprocess as _subprocess  # noqa: E402
-from typing import NamedTuple  # noqa: E402
+from typing import Any, NamedTuple  # noqa: E402
 
 WORDPRESS_DIR = Path(__file__).resolve().parent / "wordpress"
 SETUP = WORDPRESS_DIR / "setup.sh"
@@ -210,10 +210,38 @@ class WordPress(NamedTuple):
     app_password: str  # Application Password, 24 characters, no spaces
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str, what: str = "local WordPress") -> None:
+    """A missing service skips a local run and fails CI (where .ci/run provides it)."""
     if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"local WordPress unavailable under CI: {reason}", pytrace=False)
-    pytest.skip(f"local WordPress unavailable: {reason}")
+        pytest.fail(f"{what} unavailable under CI: {reason}", pytrace=False)
+    pytest.skip(f"{what} unavailable: {reason}")
+
+
+#: Debian's Chromium (apt-get install chromium), driven by Playwright; screenshots go to OUTPUT.
+CHROMIUM = Path(os.environ.get("PUBLISHER_CHROMIUM", "/usr/bin/chromium"))
+OUTPUT = Path(os.environ.get("PUBLISHER_TEST_OUTPUT", ROOT / "test-output"))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """A headless Chromium for tests of what people see (skips locally without it, fails in CI)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        _unavailable(str(exc), "Playwright")
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} not found (apt-get install chromium)", "Chromium")
+    with sync_playwright() as driver:
+        # no sandbox: CI runs as root in a container, where Chromium's sandbox cannot start
+        launched = driver.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def screenshot_path(name: str) -> Path:
+    """Where a test saves what the browser showed (test-output/, not committed)."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    return OUTPUT / f"{name}.png"
 
 
 @pytest.fixture(scope="session")

@@ -36,7 +36,7 @@ from publisher.store.schema import attempts, deliveries
 from publisher.store.schema import journal as journal_table
 from publisher.store.schema import posts as posts_table
 
-from .conftest import POLICY, run_cli
+from .conftest import POLICY, run_cli, screenshot_path
 from .helpers import add_policy, approved_post, write_png
 
 CODE = POLICY["code"]  # "12/2026/NQ-HĐND"
@@ -219,6 +219,22 @@ def test_index_html_is_self_contained_and_shows_the_evidence(world: App, project
     assert all("://" not in src for src in images)
     head = _json(z, "journal.json")["head"]
     assert head["hash"] in html
+
+
+def test_index_html_shows_the_vietnamese_text_in_a_real_browser(world: App, project: Path, tmp_path: Path,
+                                                                 browser: Any) -> None:
+    z = _export(world, project)
+    z.extractall(tmp_path / "ho-so")
+    page = browser.new_page()
+    try:
+        page.goto((tmp_path / "ho-so" / "index.html").as_uri())
+        shown = page.inner_text("body")
+        page.screenshot(path=str(screenshot_path(f"dossier-index-{world.engine.dialect.name}")), full_page=True)
+        images = page.eval_on_selector_all("img", "els => els.map(e => [e.complete, e.naturalWidth])")
+    finally:
+        page.close()
+    assert unicodedata.normalize("NFC", POLICY["title"]) in shown and i18n.t("dossier.title") in shown
+    assert images and all(done and width > 0 for done, width in images)  # the frozen images load from the ZIP
 
 
 def test_hostile_title_is_inert(world: App, project: Path) -> None:

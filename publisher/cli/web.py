@@ -1,0 +1,56 @@
+"""``publisher web``: serve the web UI and the JSON API with uvicorn.
+
+The secret that signs session cookies is checked before anything listens:
+without it the command stops with one line naming both ways to give it
+(exit code 2).  For a production server run the same application under
+your own ASGI server: ``uvicorn --factory publisher.web:app_from_env``.
+"""
+
+from __future__ import annotations
+
+import click
+
+from ..i18n import t
+
+
+@click.command("web")
+@click.option("--host", default=None, metavar="ADDR",
+              help="Địa chỉ lắng nghe / address to listen on (default: web.host, 127.0.0.1).")
+@click.option("--port", default=None, type=click.IntRange(1, 65535),
+              help="Cổng / TCP port (default: web.port, 8080).")
+@click.pass_obj
+def web(state, host: str | None, port: int | None) -> None:  # type: ignore[no-untyped-def]
+    """Chạy giao diện web / serve the web UI (staff, approvers, auditors) and the JSON API.
+
+    Cần khóa bí mật ký phiên đăng nhập trong biến môi trường PUBLISHER_WEB_SECRET
+    (hoặc tệp web.secret_file). / Needs the session secret in $PUBLISHER_WEB_SECRET
+    (or the file named by web.secret_file).
+
+    \b
+    Ví dụ / examples:
+      export PUBLISHER_WEB_SECRET="$(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+      publisher web
+      publisher web --host 0.0.0.0 --port 8000
+    """
+    import uvicorn  # imported here: every other command starts without the web stack
+
+    from ..web import create_app
+    from ..web.options import session_secret, web_options
+
+    app = state.app()
+    options = web_options(app.config)
+    secret = session_secret(options)  # refused before opening a port: one clear line, exit 2
+    bind_host, bind_port = host or options.host, port or options.port
+    click.echo(t("web.serving", url=f"http://{_shown_host(bind_host)}:{bind_port}/"), err=True)
+    # proxy_headers: behind a reverse proxy on this machine, the client's address and https
+    # (X-Forwarded-For/-Proto, trusted from 127.0.0.1 only) drive the rate limit and the Secure cookie
+    uvicorn.run(create_app(app, secret=secret, options=options), host=bind_host, port=bind_port,
+                proxy_headers=True, log_level="info", server_header=False)
+
+
+def _shown_host(host: str) -> str:
+    """An IPv6 address in brackets, as a URL needs it."""
+    return f"[{host}]" if ":" in host else host
+
+
+COMMANDS = [web]

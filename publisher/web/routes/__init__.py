@@ -1,0 +1,19 @@
+"""The routes, one module per area; each module has a ``router``.
+
+Pages to come (policies, compose, approvals, calendar, deliveries, audit)
+each get a module here and a line below.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from . import api, auth, home
+
+ROUTERS = (auth.router, home.router, api.router)
+
+
+def include(web: FastAPI) -> None:
+    """Add every area's routes to *web* (the app-wide CSRF dependency applies to all of them)."""
+    for router in ROUTERS:
+        web.include_router(router)

@@ -1,0 +1,91 @@
+"""Walls every request passes: security headers on every response, CSRF on every unsafe method.
+
+The headers are added by a plain ASGI middleware, so they are on every
+response: pages, static files, redirects, errors and the API alike.  The
+Content-Security-Policy allows only our own scripts, styles and images
+(no inline script: an injected ``<script>`` would not run even if escaping
+failed), no framing, and forms that post only to us.
+
+CSRF: every POST, PUT, PATCH and DELETE must carry the session's token, in
+the ``csrf_token`` form field or the ``X-CSRF-Token`` header.  The check is
+one dependency on the whole application (see ``app.py``), not on each
+route, so a new route cannot forget it.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import Forbidden
+from .sessions import Session
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+HEADERS = {
+    "content-security-policy": CSP,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",  # for browsers older than frame-ancestors
+}
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+class SecurityHeaders:
+    """ASGI middleware: the headers above on every HTTP response (an app's own value wins)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        wanted = _headers_for(scope["path"])
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(k.encode(), v.encode()) for k, v in wanted.items() if k.encode() not in present]
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _headers_for(path: str) -> dict[str, str]:
+    """The headers above, plus no-store except for static files (pages name people and posts)."""
+    return HEADERS if path.startswith("/static/") else {**HEADERS, "cache-control": "no-store"}
+
+
+async def csrf_guard(request: Request) -> None:
+    """Refuse (403) an unsafe request whose token is missing or is not its session's."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    session: Session | None = request.app.state.site.sessions.read(request)
+    sent = request.headers.get(CSRF_HEADER) or await _form_token(request)
+    if session is None or not sent or not hmac.compare_digest(sent.encode(), session.csrf.encode()):
+        raise Forbidden("csrf")
+
+
+async def _form_token(request: Request) -> str:
+    """The token of a submitted form (FastAPI parses the body once and caches it on the request)."""
+    kind = request.headers.get("content-type", "")
+    if not kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        return ""
+    value = (await request.form()).get(CSRF_FIELD)
+    return value if isinstance(value, str) else ""
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Where to go after login: a path on this site only (no open redirect to another host)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if any(ord(c) < 32 for c in target):  # a newline would split the Location header
+        return default
+    return target
