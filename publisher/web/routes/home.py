@@ -30,7 +30,7 @@ class PageLink:
 
 #: The pages of issue 8, in the order staff use them.
 PAGES = (
-    PageLink("policies", "/policies", "post.read"),
+    PageLink("policies", "/policies", "post.read", ready=True),
     PageLink("compose", "/compose", "post.write"),
     PageLink("approvals", "/approvals", "post.approve"),
     PageLink("calendar", "/calendar", "post.read"),
