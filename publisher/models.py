@@ -49,11 +49,12 @@ TRANSITIONS: dict[DeliveryState, frozenset[DeliveryState]] = {
     # -> failed if it is gone from the peer when it should have gone live
     S.SCHEDULED: frozenset({S.PUBLISHED, S.CANCELLED, S.FAILED}),
     S.PUBLISHED: frozenset(),
-    S.FAILED: frozenset(),
+    # failed -> queued only by a person (publisher.retries.retry, journalled); the daemon never does
+    S.FAILED: frozenset({S.QUEUED}),
     S.CANCELLED: frozenset(),
 }
 DUE_STATES = (S.QUEUED, S.WAITING)
-TERMINAL_STATES = (S.PUBLISHED, S.FAILED, S.CANCELLED)
+TERMINAL_STATES = (S.PUBLISHED, S.FAILED, S.CANCELLED)  # nothing the daemon does moves them
 
 
 def sources_of(target: DeliveryState) -> tuple[DeliveryState, ...]:

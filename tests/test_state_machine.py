@@ -43,8 +43,9 @@ def test_transition_table_is_enforced(sqlite_app, source, target):
         assert store.get(conn, did).state == (target if legal else source)
 
 
-def test_terminal_states_have_no_way_out():
-    assert all(not TRANSITIONS[s] for s in (S.PUBLISHED, S.FAILED, S.CANCELLED))
+def test_terminal_states_have_no_way_out_but_a_person_retrying_a_failed_one():
+    assert not TRANSITIONS[S.PUBLISHED] and not TRANSITIONS[S.CANCELLED]
+    assert TRANSITIONS[S.FAILED] == {S.QUEUED}  # publisher.retries.retry, journalled with the person
 
 
 def test_a_cancelled_delivery_is_never_published(sqlite_app):

@@ -34,7 +34,7 @@ PAGES = (
     PageLink("compose", "/compose", "post.write"),
     PageLink("approvals", "/approvals", "post.approve"),
     PageLink("calendar", "/calendar", "post.read"),
-    PageLink("deliveries", "/deliveries", "post.read"),
+    PageLink("deliveries", "/deliveries", "post.read", ready=True),
     PageLink("audit", "/audit", "journal.read"),
     PageLink("users", "/users", "users.manage"),
 )
