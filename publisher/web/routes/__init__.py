@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from . import api, auth, deliveries, home, policies
+from . import api, approvals, audit, auth, deliveries, home, policies
 
-ROUTERS = (auth.router, home.router, api.router, policies.router, deliveries.router)
+ROUTERS = (auth.router, home.router, api.router, policies.router, deliveries.router, approvals.router, audit.router)
 
 
 def include(web: FastAPI) -> None:
