@@ -32,7 +32,7 @@ class PageLink:
 PAGES = (
     PageLink("policies", "/policies", "post.read", ready=True),
     PageLink("compose", "/compose", "post.write"),
-    PageLink("approvals", "/approvals", "post.approve"),
+    PageLink("approvals", "/approvals", "post.approve", ready=True),
     PageLink("calendar", "/calendar", "post.read"),
     PageLink("deliveries", "/deliveries", "post.read", ready=True),
     PageLink("audit", "/audit", "journal.read"),
