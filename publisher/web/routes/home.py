@@ -35,7 +35,7 @@ PAGES = (
     PageLink("approvals", "/approvals", "post.approve", ready=True),
     PageLink("calendar", "/calendar", "post.read"),
     PageLink("deliveries", "/deliveries", "post.read", ready=True),
-    PageLink("audit", "/audit", "journal.read"),
+    PageLink("audit", "/audit", "journal.read", ready=True),
     PageLink("users", "/users", "users.manage"),
 )
 
