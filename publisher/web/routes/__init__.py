@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from . import api, approvals, audit, auth, deliveries, home, policies
+from . import api, approvals, audit, auth, calendar, compose, deliveries, home, policies
 
-ROUTERS = (auth.router, home.router, api.router, policies.router, deliveries.router, approvals.router, audit.router)
+ROUTERS = (auth.router, home.router, api.router, policies.router, deliveries.router, approvals.router, audit.router,
+           compose.router, calendar.router)
 
 
 def include(web: FastAPI) -> None:
