@@ -155,3 +155,16 @@ users = Table(  # accounts of the web UI (publisher/accounts.py); never deleted,
     Column("disabled_at", UTCDateTime),
     UniqueConstraint("username", name="uq_users_username"),
 )
+
+api_tokens = Table(  # tokens of scripts calling the JSON API (publisher/tokens.py); only their sha256 is kept
+    "api_tokens", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),  # acts as this account
+    Column("label", Text),  # what the token is for, e.g. "báo cáo hằng đêm"
+    Column("token_sha256", String(64), nullable=False),  # hex sha256 of the token; never the token itself
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),  # None: never expires
+    Column("last_used_at", UTCDateTime),  # to the minute (updated at most once a minute)
+    Column("revoked_at", UTCDateTime),
+    UniqueConstraint("token_sha256", name="uq_api_tokens_token_sha256"),
+)

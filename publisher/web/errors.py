@@ -84,11 +84,19 @@ def _too_many(request: Request, exc: Exception) -> Response:
                   status_code=429, headers=headers)
 
 
+#: Starlette's detail when a request body cannot be decoded at all.
+_UNPARSABLE_BODY = "There was an error parsing the body"
+
+
 def _http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own errors (404, 405...) in our page and our language, not bare text."""
     assert isinstance(exc, StarletteHTTPException)
     words = speaker(request)
     text = words.t("web.not_found") if exc.status_code == 404 else words.t("web.http_error", status=exc.status_code)
+    if is_api(request) and exc.detail == _UNPARSABLE_BODY:
+        # a body that is not even text (e.g. not UTF-8): as unusable as invalid JSON, so it gets the
+        # same 422 and shape every operation's OpenAPI description already promises (found by the fuzzer)
+        return JSONResponse({"detail": [{"loc": ["body"], "msg": text, "type": "json_invalid"}]}, 422)
     if is_api(request):
         return JSONResponse({"detail": text}, exc.status_code, headers=exc.headers)
     return render(request, "error.html", {"title": text, "message": text}, status_code=exc.status_code,

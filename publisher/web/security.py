@@ -9,7 +9,13 @@ failed), no framing, and forms that post only to us.
 CSRF: every POST, PUT, PATCH and DELETE must carry the session's token, in
 the ``csrf_token`` form field or the ``X-CSRF-Token`` header.  The check is
 one dependency on the whole application (see ``app.py``), not on each
-route, so a new route cannot forget it.
+route, so a new route cannot forget it.  One exemption: an API request
+authenticated by its ``Authorization: Bearer`` token and carrying no session
+cookie.  No browser sends such a header on its own (another site cannot set
+it without a CORS preflight, which we never allow), and on ``/api/`` the
+header decides alone who is asking (``auth.bearer_token``), so a forged
+request would act as nobody.  A request that carries a session cookie is
+checked as always.
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ import hmac
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .auth import bearer_token
 from .errors import Forbidden
-from .sessions import Session
+from .sessions import COOKIE, Session
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
@@ -67,10 +74,17 @@ async def csrf_guard(request: Request) -> None:
     """Refuse (403) an unsafe request whose token is missing or is not its session's."""
     if request.method not in UNSAFE_METHODS:
         return
+    if _by_token(request):
+        return
     session: Session | None = request.app.state.site.sessions.read(request)
     sent = request.headers.get(CSRF_HEADER) or await _form_token(request)
     if session is None or not sent or not hmac.compare_digest(sent.encode(), session.csrf.encode()):
         raise Forbidden("csrf")
+
+
+def _by_token(request: Request) -> bool:
+    """Authenticated by a bearer token alone: an API request with the header and no session cookie."""
+    return bearer_token(request) is not None and COOKIE not in request.cookies
 
 
 async def _form_token(request: Request) -> str:
