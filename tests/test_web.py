@@ -17,6 +17,7 @@ from fastapi import Depends
 
 from publisher import accounts, i18n
 from publisher.access import Role, User
+from publisher.models import DeliveryState
 from publisher.web import create_app
 from publisher.web.auth import require
 from publisher.web.ratelimit import LoginLimiter
@@ -310,8 +311,9 @@ def test_every_word_the_pages_use_is_in_both_languages():
     for path in PACKAGE_TEMPLATES.glob("*.html"):
         used |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_.]+)["']""", path.read_text(encoding="utf-8")))
     prefixes = {key for key in used if key.endswith(".")}  # t("web.role." ~ ...): completed below
-    assert prefixes == {"web.role.", "web.page."}, "teach this test how the new prefix is completed"
-    used = (used - prefixes) | {f"web.role.{role.value}" for role in Role} | {f"web.page.{p.key}" for p in PAGES}
+    assert prefixes == {"web.role.", "web.page.", "state."}, "teach this test how the new prefix is completed"
+    used = ((used - prefixes) | {f"web.role.{role.value}" for role in Role} | {f"web.page.{p.key}" for p in PAGES}
+            | {f"state.{s.value}" for s in DeliveryState})
     raw = i18n.raw_catalogue()
     missing = sorted(key for key in used if set(raw.get(key, {})) != set(i18n.LANGUAGES))
     assert len(used) > 20 and missing == []

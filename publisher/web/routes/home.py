@@ -1,4 +1,8 @@
-"""The dashboard (for now: a greeting, the user's role and the pages to come) and the language switch."""
+"""The dashboard and the language switch.
+
+The dashboard: what goes out today and this week, failures that need a
+person, the channels' health and the year's coverage against the target.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,9 @@ from fastapi.responses import RedirectResponse
 
 from ... import i18n
 from ...access import User, can
+from .. import audit_report, dashboard_data
 from ..auth import require
-from ..language import LANG_COOKIE, LANG_COOKIE_SECONDS
+from ..language import LANG_COOKIE, LANG_COOKIE_SECONDS, speaker
 from ..security import safe_next
 from ..templating import render
 
@@ -50,8 +55,11 @@ def dashboard(request: Request, user: Annotated[User, Depends(require("post.read
     """The first page after login."""
     site = request.app.state.site
     agency = site.app.config.agencies.get(user.agency) if user.agency else None
+    zone = site.app.config.timezone
     context = {"pages": pages_for(user), "agency_name": agency.name if agency else None,
-               "shown_name": user.display_name or user.username}
+               "shown_name": user.display_name or user.username, "board": dashboard_data.collect(site.app, user),
+               "when": lambda v: "" if v is None else v.astimezone(zone).strftime("%d/%m/%Y %H:%M"),
+               "percent": lambda share: audit_report.percent(share, speaker(request).lang)}
     return render(request, "dashboard.html", context)
 
 
