@@ -38,7 +38,7 @@ PAGES = (
     PageLink("policies", "/policies", "post.read", ready=True),
     PageLink("compose", "/compose", "post.write"),
     PageLink("approvals", "/approvals", "post.approve", ready=True),
-    PageLink("calendar", "/calendar", "post.read"),
+    PageLink("calendar", "/calendar", "post.read", ready=True),
     PageLink("deliveries", "/deliveries", "post.read", ready=True),
     PageLink("audit", "/audit", "journal.read", ready=True),
     PageLink("users", "/users", "users.manage"),
