@@ -52,6 +52,11 @@ def text(data: dict[str, Any], key: str, source: str, required: bool = True) -> 
     return nfc(value.strip())
 
 
+#: Years a policy date or a publishing time may have: a typo like 9999 is refused here, not
+#: later as an overflow when a deadline is added to it.
+YEARS = range(1900, 3000)
+
+
 def a_date(data: dict[str, Any], key: str, source: str) -> date | None:
     value = data.get(key)
     if value is None or value == "":
@@ -60,9 +65,11 @@ def a_date(data: dict[str, Any], key: str, source: str) -> date | None:
         return value
     for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
-            return datetime.strptime(str(value).strip(), fmt).date()
+            parsed = datetime.strptime(str(value).strip(), fmt).date()
         except ValueError:
             continue
+        if parsed.year in YEARS:
+            return parsed
     raise InputError("input.bad_date", source=source, field=key, value=value)
 
 
@@ -76,7 +83,7 @@ def a_time(data: dict[str, Any], key: str, source: str, zone: ZoneInfo) -> datet
     parsed = value if isinstance(value, datetime) else _parse_time(str(value).strip())
     if isinstance(parsed, date) and not isinstance(parsed, datetime):
         parsed = datetime.combine(parsed, time(8, 0))  # a bare date means the start of the working day
-    if parsed is None:
+    if parsed is None or parsed.year not in YEARS:
         raise InputError("input.bad_time", source=source, field=key, value=value)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)

@@ -61,3 +61,12 @@ def test_campaign_posts_follow_the_same_rules(app):
     issued_at, issued_deadline = campaign.schedule(app, issued, "issued")
     assert opens_deadline == CLOSES and issued_deadline == issued_at + timedelta(days=14)
     assert opens_at < utcnow() + timedelta(days=60)
+
+
+def test_a_time_in_year_9999_is_a_clear_input_error_not_an_overflow(app):
+    add_policy(app)
+    with pytest.raises(InputError, match="9999"):
+        posts.new_post(app, "bien-tap", {"policy": "12/2026/NQ-HĐND", "agency": "tinh", "channels": ["portal"],
+                                         "at": "9999-12-31 23:00"})
+    with pytest.raises(InputError, match="9999"):
+        add_policy(app, code="X-1", consultation_closes="31/12/9999")

@@ -36,7 +36,7 @@ class PageLink:
 #: The pages of issue 8, in the order staff use them.
 PAGES = (
     PageLink("policies", "/policies", "post.read", ready=True),
-    PageLink("compose", "/compose", "post.write"),
+    PageLink("compose", "/compose", "post.write", ready=True),
     PageLink("approvals", "/approvals", "post.approve", ready=True),
     PageLink("calendar", "/calendar", "post.read", ready=True),
     PageLink("deliveries", "/deliveries", "post.read", ready=True),
