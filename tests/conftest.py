@@ -71,6 +71,22 @@ def _vietnamese() -> Iterator[None]:
     i18n.set_language("vi")
 
 
+@pytest.fixture(autouse=True)
+def _quick_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its lowest cost in tests (~1 ms instead of ~150 ms a hash): the web tests log in hundreds of times.
+
+    Not in test_users.py, which checks the real parameters and the re-hash of weaker ones;
+    processes started by tests (publisher web) keep the real cost.
+    """
+    if request.module.__name__.endswith("test_users"):
+        return
+    from argon2 import PasswordHasher
+
+    from publisher import accounts
+
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 def _pg_available() -> bool:
     try:
         engine = create_engine(PG_ADMIN, connect_args={"connect_timeout": 3})
