@@ -9,13 +9,17 @@ Without a server the PostgreSQL case is skipped locally and fails in CI
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import create_engine, text
 
 from publisher import i18n
@@ -252,6 +256,41 @@ def browser() -> Iterator[Any]:
         launched = driver.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         yield launched
         launched.close()
+
+
+WEB_SECRET = "khóa-bí-mật-chỉ-dùng-cho-thử-nghiệm-trình-duyệt-0123456789"
+
+
+@contextmanager
+def web_server(project: Path) -> Iterator[str]:
+    """``publisher web`` (the command staff run) for *project* on a free loopback port; yields its URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
+    env.update(PUBLISHER_WEB_SECRET=WEB_SECRET, PYTHONPATH=str(ROOT))  # this checkout, whatever is installed
+    proc = _subprocess.Popen([sys.executable, "-m", "publisher", "web", "--port", str(port)], cwd=project, env=env,
+                             stdout=_subprocess.DEVNULL, stderr=_subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_up(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _wait_up(url: str, proc: _subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"publisher web stopped: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            requests.get(f"{url}/login", timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise AssertionError("publisher web did not start within 30 s")
 
 
 def screenshot_path(name: str) -> Path:

@@ -10,12 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -24,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from sqlalchemy import text
 
 from publisher import accounts, i18n
@@ -34,7 +28,7 @@ from publisher.store.engine import write
 from publisher.web import create_app
 from publisher.web.templating import PACKAGE_TEMPLATES
 
-from .conftest import ROOT, screenshot_path
+from .conftest import screenshot_path, web_server
 from .helpers import add_policy, approved_post
 
 with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; the httpx client still works
@@ -308,26 +302,8 @@ def test_every_word_the_audit_pages_use_is_in_both_languages():
 
 # --- a real browser ----------------------------------------------------------------------------------
 
-BROWSER_SECRET = "khóa-bí-mật-chỉ-dùng-cho-thử-nghiệm-trình-duyệt-0123456789"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_up(url: str, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"publisher web stopped: {proc.stderr.read() if proc.stderr else ''}")
-        try:
-            requests.get(f"{url}/login", timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise AssertionError("publisher web did not start within 30 s")
 
 
 @pytest.fixture
@@ -335,18 +311,8 @@ def site(project: Path, sqlite_app: App) -> Iterator[str]:
     """``publisher web`` on a free loopback port over published posts, with an auditor account."""
     accounts.add_user(sqlite_app, "quan-tri", "kiem-tra", "auditor", PASSWORD, display_name="Lê Văn Kiểm")
     _world(sqlite_app)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
-    env.update(PUBLISHER_WEB_SECRET=BROWSER_SECRET, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "publisher", "web", "--port", str(port)], cwd=project, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_up(url, proc)
+    with web_server(project) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_an_auditor_reads_the_journal_downloads_the_csv_and_sees_the_chart(site: str, browser: Any,

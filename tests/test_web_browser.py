@@ -8,31 +8,19 @@ scenario (compose, approve, publish, audit) grows here with the pages.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from publisher import accounts
 from publisher.context import App
 
-from .conftest import ROOT, screenshot_path
+from .conftest import screenshot_path, web_server
 
-SECRET = "khóa-bí-mật-chỉ-dùng-cho-thử-nghiệm-trình-duyệt-0123456789"
 PASSWORD = "Mật-khẩu rất bí mật 2026"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -40,31 +28,9 @@ def site(project: Path, sqlite_app: App) -> Iterator[str]:
     """``publisher web`` on a free loopback port, with an editor and an auditor account."""
     accounts.add_user(sqlite_app, "quan-tri", "bien-tap", "editor", PASSWORD, display_name="Trần Thị Bình")
     accounts.add_user(sqlite_app, "quan-tri", "kiem-tra", "auditor", PASSWORD, display_name="Lê Văn Kiểm")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
-    env.update(PUBLISHER_WEB_SECRET=SECRET, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "publisher", "web", "--port", str(port)], cwd=project, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_up(url, proc)
+    with web_server(project) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
-
-def _wait_up(url: str, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"publisher web stopped: {proc.stderr.read() if proc.stderr else ''}")
-        try:
-            requests.get(f"{url}/login", timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise AssertionError("publisher web did not start within 30 s")
 
 
 def _log_in(page: Any, url: str, username: str) -> None:

@@ -10,12 +10,7 @@ Every case with a database runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import warnings
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -23,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from sqlalchemy import event
 
 from publisher import accounts, i18n
@@ -36,7 +30,7 @@ from publisher.models import DeliveryState, utcnow
 from publisher.web import create_app
 from publisher.web.templating import PACKAGE_TEMPLATES
 
-from .conftest import BASE_CONFIG, ROOT, screenshot_path
+from .conftest import BASE_CONFIG, screenshot_path, web_server
 from .helpers import Clock, add_policy, approved_post, delivery
 
 with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; the httpx client still works
@@ -368,26 +362,8 @@ def test_every_word_the_calendar_uses_is_in_both_languages():
 
 # --- a real browser ----------------------------------------------------------------------------------
 
-BROWSER_SECRET = "khóa-bí-mật-chỉ-dùng-cho-thử-nghiệm-trình-duyệt-0123456789"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_up(url: str, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"publisher web stopped: {proc.stderr.read() if proc.stderr else ''}")
-        try:
-            requests.get(f"{url}/login", timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise AssertionError("publisher web did not start within 30 s")
 
 
 @pytest.fixture
@@ -400,18 +376,8 @@ def site(project: Path, sqlite_app: App) -> Iterator[tuple[str, App]]:
     for minutes in (10, 20, 30, 40, 50, 60):
         approved_post(sqlite_app, channels=("portal",), at=utcnow() + timedelta(minutes=minutes),
                       template="thong-qua")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
-    env.update(PUBLISHER_WEB_SECRET=BROWSER_SECRET, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "publisher", "web", "--port", str(port)], cwd=project, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_up(url, proc)
+    with web_server(project) as url:
         yield url, sqlite_app
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_an_editor_reads_the_calendar_by_month_and_week_in_a_browser(site: tuple[str, App], browser: Any) -> None:

@@ -10,12 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import unicodedata
 import warnings
 from collections.abc import Iterator
@@ -23,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from PIL import Image
 from sqlalchemy import select
 
@@ -36,7 +30,7 @@ from publisher.store.schema import posts as posts_table
 from publisher.web import create_app
 from publisher.web.templating import PACKAGE_TEMPLATES
 
-from .conftest import POLICY, ROOT, screenshot_path
+from .conftest import POLICY, ROOT, screenshot_path, web_server
 from .helpers import add_policy
 
 with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; the httpx client still works
@@ -321,26 +315,8 @@ def test_every_word_the_compose_page_uses_is_in_both_languages():
 
 # --- a real browser ----------------------------------------------------------------------------------
 
-BROWSER_SECRET = "khóa-bí-mật-chỉ-dùng-cho-thử-nghiệm-trình-duyệt-0123456789"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_up(url: str, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"publisher web stopped: {proc.stderr.read() if proc.stderr else ''}")
-        try:
-            requests.get(f"{url}/login", timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise AssertionError("publisher web did not start within 30 s")
 
 
 @pytest.fixture
@@ -348,18 +324,8 @@ def site(project: Path, sqlite_app: App) -> Iterator[tuple[str, App]]:
     """``publisher web`` on a free loopback port, with an editor and a policy."""
     accounts.add_user(sqlite_app, "quan-tri", "bien-tap", "editor", PASSWORD, display_name="Trần Thị Bình")
     add_policy(sqlite_app, key_points=["Hỗ trợ 100% học phí", "Ưu tiên học sinh dân tộc thiểu số"])
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
-    env.update(PUBLISHER_WEB_SECRET=BROWSER_SECRET, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "publisher", "web", "--port", str(port)], cwd=project, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_up(url, proc)
+    with web_server(project) as url:
         yield url, sqlite_app
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_an_editor_composes_with_a_live_preview_in_a_browser(site: tuple[str, App], browser: Any) -> None:

@@ -7,12 +7,7 @@ The last test drives a real Chromium against ``publisher web``.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import unicodedata
 import warnings
 from collections.abc import Iterator
@@ -22,7 +17,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import requests
 
 from publisher import accounts, i18n, posts, service
 from publisher.campaign import ACTIONS, MOMENTS
@@ -32,7 +26,7 @@ from publisher.web import create_app
 from publisher.web.policy_forms import FIELDS
 from publisher.web.templating import PACKAGE_TEMPLATES
 
-from .conftest import POLICY, ROOT, screenshot_path
+from .conftest import POLICY, screenshot_path, web_server
 
 with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; the httpx client still works
     warnings.simplefilter("ignore")
@@ -393,38 +387,13 @@ def test_every_word_of_the_policies_pages_is_in_both_languages():
 
 # --- in a real browser -----------------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def site(project: Path, sqlite_app: App) -> Iterator[str]:
     """``publisher web`` on a free loopback port, with an editor account (as in test_web_browser.py)."""
     accounts.add_user(sqlite_app, "quan-tri", "bien-tap", "editor", PASSWORD, display_name="Trần Thị Bình")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
-    env.update(PUBLISHER_WEB_SECRET=SECRET, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "publisher", "web", "--port", str(port)], cwd=project, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(f"publisher web stopped: {proc.stderr.read() if proc.stderr else ''}")
-            try:
-                requests.get(f"{url}/login", timeout=1)
-                break
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise AssertionError("publisher web did not start within 30 s") from None
-                time.sleep(0.1)
+    with web_server(project) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_an_editor_creates_a_vietnamese_policy_in_the_browser(site: str, browser: Any) -> None:
