@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import func, select
@@ -56,9 +57,24 @@ def collect(app: App, user: User, now: datetime | None = None) -> Dashboard:
         failed = _box(conn, user, delivery_select().where(deliveries.c.state == S.FAILED)
                       .order_by(deliveries.c.updated_at.desc()))
         health = _channel_events(conn)
-    year = coverage.parse_period(str(today.year), None, None)
     return Dashboard(today=boxes[0], week=boxes[1], failed=failed, channels=_channels(app, user, health),
-                     coverage=coverage.build(app, year, user.agency))
+                     coverage=_year_coverage(app, user.agency, today.year))
+
+
+#: The gauge reads every delivery of the year's policies: computed at most once a minute per
+#: database, agency and year (a yearly figure does not need the dashboard's every refresh).
+COVERAGE_SECONDS = 60.0
+_coverage_cache: dict[tuple[str, str | None, int], tuple[float, coverage.Coverage]] = {}
+
+
+def _year_coverage(app: App, agency: str | None, year: int) -> coverage.Coverage:
+    key = (str(app.engine.url), agency, year)
+    found = _coverage_cache.get(key)
+    if found is None or found[0] < monotonic():
+        found = (monotonic() + COVERAGE_SECONDS,
+                 coverage.build(app, coverage.parse_period(str(year), None, None), agency))
+        _coverage_cache[key] = found
+    return found[1]
 
 
 def _utc(day: date, zone: Any) -> datetime:
