@@ -27,11 +27,11 @@ from publisher.context import App
 from publisher.models import DeliveryState, PostState, utcnow
 from publisher.store.engine import read
 from publisher.store.schema import journal as journal_table
-from publisher.web import create_app
 from publisher.web.templating import PACKAGE_TEMPLATES
 
 from .conftest import POLICY, screenshot_path, web_server
 from .helpers import add_policy, delivery
+from .test_web import _client, _token
 
 with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; the httpx client still works
     warnings.simplefilter("ignore")
@@ -40,7 +40,6 @@ with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; the httpx c
 SECRET = "khóa-bí-mật-chỉ-dùng-cho-thử-nghiệm-0123456789"
 PASSWORD = "Mật-khẩu rất bí mật 2026"
 XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 CODE = POLICY["code"]
 XA_CODE = "7/2026/QĐ-UBND"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -59,14 +58,6 @@ def app(app: App) -> App:
     return app
 
 
-def _client(app: App) -> TestClient:
-    return TestClient(create_app(app, secret=SECRET))
-
-
-def _token(html: str) -> str:
-    found = _TOKEN.search(html)
-    assert found, "no CSRF token in the page"
-    return found.group(1)
 
 
 def _login(app: App, username: str) -> tuple[TestClient, str]:

@@ -25,11 +25,11 @@ from publisher import accounts, i18n
 from publisher.context import App
 from publisher.dispatch import Dispatcher
 from publisher.store.engine import write
-from publisher.web import create_app
 from publisher.web.templating import PACKAGE_TEMPLATES
 
 from .conftest import screenshot_path, web_server
 from .helpers import add_policy, approved_post
+from .test_web import _client
 
 with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; the httpx client still works
     warnings.simplefilter("ignore")
@@ -70,9 +70,6 @@ def app(project: Path, backend: str, monkeypatch: pytest.MonkeyPatch) -> Iterato
     yield opened
     opened.close()
 
-
-def _client(app: App) -> TestClient:
-    return TestClient(create_app(app, secret=SECRET))
 
 
 def _login(app: App, username: str) -> TestClient:

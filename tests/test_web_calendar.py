@@ -32,6 +32,7 @@ from publisher.web.templating import PACKAGE_TEMPLATES
 
 from .conftest import BASE_CONFIG, screenshot_path, web_server
 from .helpers import Clock, add_policy, approved_post, delivery
+from .test_web import _token
 
 with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; the httpx client still works
     warnings.simplefilter("ignore")
@@ -41,7 +42,6 @@ S = DeliveryState
 SECRET = "khóa-bí-mật-chỉ-dùng-cho-thử-nghiệm-0123456789"
 PASSWORD = "Mật-khẩu rất bí mật 2026"
 XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 CODE2 = "15/2026/NQ-HĐND"
 XA_CODE = "7/2026/QĐ-UBND"
 SCRIPT: list[BaseException] = []
@@ -101,11 +101,6 @@ def _data(app: App) -> dict[str, int]:
                          template="thong-qua")
     return {"published": published, "failed": failed, "late": late, "early": early, "xa": xa}
 
-
-def _token(html: str) -> str:
-    found = _TOKEN.search(html)
-    assert found, "no CSRF token in the page"
-    return found.group(1)
 
 
 def _login(app: App, username: str) -> TestClient:

@@ -32,6 +32,7 @@ from publisher.web.templating import PACKAGE_TEMPLATES
 
 from .conftest import POLICY, ROOT, screenshot_path, web_server
 from .helpers import add_policy
+from .test_web import _token
 
 with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; the httpx client still works
     warnings.simplefilter("ignore")
@@ -40,7 +41,6 @@ with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; the httpx c
 SECRET = "khóa-bí-mật-chỉ-dùng-cho-thử-nghiệm-0123456789"
 PASSWORD = "Mật-khẩu rất bí mật 2026"
 XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 XA_CODE = "7/2026/QĐ-UBND"
 USERS = (("bien-tap", "editor", "tinh"), ("truong-phong", "approver", "tinh"), ("kiem-tra", "auditor", None),
          ("quan-tri", "admin", None), ("xa-bien-tap", "editor", "xa"))
@@ -57,11 +57,6 @@ def app(app: App) -> App:
         accounts.add_user(app, "quan-tri", name, role, PASSWORD, agency=agency)
     return app
 
-
-def _token(html: str) -> str:
-    found = _TOKEN.search(html)
-    assert found, "no CSRF token in the page"
-    return found.group(1)
 
 
 def _login(app: App, username: str) -> tuple[TestClient, str]:

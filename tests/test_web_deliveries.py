@@ -28,11 +28,11 @@ from publisher.errors import ContentRejected, TransientError
 from publisher.models import DeliveryState, utcnow
 from publisher.store.engine import read
 from publisher.store.schema import journal as journal_table
-from publisher.web import create_app
 from publisher.web.templating import PACKAGE_TEMPLATES
 
 from .conftest import BASE_CONFIG, screenshot_path, web_server
 from .helpers import Clock, add_policy, approved_post, delivery, outcomes
+from .test_web import _client, _token
 
 with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; the httpx client still works
     warnings.simplefilter("ignore")
@@ -42,7 +42,6 @@ S = DeliveryState
 SECRET = "khóa-bí-mật-chỉ-dùng-cho-thử-nghiệm-0123456789"
 PASSWORD = "Mật-khẩu rất bí mật 2026"
 XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 CODE2 = "15/2026/NQ-HĐND"
 SCRIPT: list[BaseException] = []
 CALLS: list[str] = []
@@ -84,14 +83,6 @@ def app(project: Path, backend: str, monkeypatch: pytest.MonkeyPatch) -> Iterato
     opened.close()
 
 
-def _client(app: App) -> TestClient:
-    return TestClient(create_app(app, secret=SECRET))
-
-
-def _token(html: str) -> str:
-    found = _TOKEN.search(html)
-    assert found, "no CSRF token in the page"
-    return found.group(1)
 
 
 def _login(app: App, username: str) -> tuple[TestClient, str]:

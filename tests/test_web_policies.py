@@ -27,6 +27,7 @@ from publisher.web.policy_forms import FIELDS
 from publisher.web.templating import PACKAGE_TEMPLATES
 
 from .conftest import POLICY, screenshot_path, web_server
+from .test_web import _client, _token
 
 with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; the httpx client still works
     warnings.simplefilter("ignore")
@@ -35,19 +36,10 @@ with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; the httpx c
 SECRET = "khóa-bí-mật-chỉ-dùng-cho-thử-nghiệm-0123456789"
 PASSWORD = "Mật-khẩu rất bí mật 2026"
 XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 TODAY = utcnow().astimezone(VN).date()
 
 
-def _client(app: App) -> TestClient:
-    return TestClient(create_app(app, secret=SECRET))
-
-
-def _token(html: str) -> str:
-    found = _TOKEN.search(html)
-    assert found, "no CSRF token in the page"
-    return found.group(1)
 
 
 def _user(app: App, name: str = "bien-tap", role: str = "editor", **extra: object) -> None:
