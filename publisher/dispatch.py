@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from . import journal, scheduled
+from . import holds, journal, scheduled
 from .attempt import Attempt
 from .models import Delivery, DeliveryState, utcnow
 from .store import deliveries as store
@@ -118,6 +118,7 @@ class Dispatcher:
         limit, channels = limit or self.batch_size, channels or self.app.enabled_channels()
         now = self.clock()
         with write(self.app.engine) as conn:
+            channels = holds.without_held(conn, channels)  # in this transaction: a new hold is never missed
             free = [c for c in channels if not self._per_hour(c)]
             claimed = store.claim(conn, self.worker, now, self.lease, limit, free, self._early(free)) if free else []
             for channel in (c for c in channels if self._per_hour(c)):
@@ -129,9 +130,9 @@ class Dispatcher:
         return claimed
 
     def due_channels(self) -> list[str]:
-        """Enabled channels with work due now (one index probe each)."""
-        enabled = self.app.enabled_channels()
+        """Enabled channels not on hold with work due now (one index probe each)."""
         with read(self.app.engine) as conn:
+            enabled = holds.without_held(conn, self.app.enabled_channels())
             return store.due_channels(conn, self.clock(), enabled, self._early(enabled))
 
     def recover(self) -> int:
@@ -158,8 +159,9 @@ class Dispatcher:
 
     def next_wakeup(self) -> datetime | None:
         """The next due work, lease or confirmation; a channel at its hourly limit counts from its next slot."""
-        enabled, now = self.app.enabled_channels(), self.clock()
+        now = self.clock()
         with read(self.app.engine) as conn:
+            enabled = holds.without_held(conn, self.app.enabled_channels())  # a release wakes daemons itself
             found = [store.next_wakeup(conn, [c for c in enabled if not self._per_hour(c)])]
             for channel in (c for c in enabled if self._per_hour(c)):
                 due = store.next_due(conn, channel)

@@ -198,8 +198,8 @@ def main() -> None:
     cli(prog_name="publisher")
 
 
-from . import admin, campaign, channels, demo, dossier, ops, policies, posts, render, report, status, users, web  # noqa: E402
+from . import admin, campaign, channels, demo, dossier, holds, ops, policies, posts, render, report, status, users, web  # noqa: E402
 
-for module in (admin, campaign, channels, demo, dossier, ops, policies, posts, render, report, status, users, web):
+for module in (admin, campaign, channels, demo, dossier, holds, ops, policies, posts, render, report, status, users, web):
     for command in module.COMMANDS:
         cli.add_command(command)

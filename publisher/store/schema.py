@@ -168,3 +168,20 @@ api_tokens = Table(  # tokens of scripts calling the JSON API (publisher/tokens.
     Column("revoked_at", UTCDateTime),
     UniqueConstraint("token_sha256", name="uq_api_tokens_token_sha256"),
 )
+
+web_sessions = Table(  # logged-in browser sessions (publisher/web/session_store.py): logout ends one for good
+    "web_sessions", metadata,
+    Column("sid_sha256", String(64), primary_key=True),  # hex sha256 of the cookie's session id, never the id
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),  # logout; None while the session may be used
+)
+
+channel_holds = Table(  # channels an admin put on hold (publisher/holds.py): the daemon publishes nothing there
+    "channel_holds", metadata,
+    Column("channel", String(100), primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("since", UTCDateTime, nullable=False),
+)
