@@ -2,7 +2,8 @@
 
 The account is read from the database on each request rather than trusted
 from the cookie, so that disabling an account, or changing its password,
-logs it out at its next click, not when the cookie expires.  Permissions are
+logs it out at its next click, not when the cookie expires; so is the
+session's record, so that a logout also ends any copy of the cookie.  Permissions are
 ``access.can``: the routes name an action, never a role.
 
 Scripts call the API with a token (``publisher user token add``) in the
@@ -26,6 +27,7 @@ from .. import accounts, tokens
 from ..access import ACTIONS, User, can
 from ..errors import NotFound
 from .errors import Forbidden, LoginRequired, is_api
+from . import session_store
 from .sessions import Session
 
 #: Declares the bearer scheme in the OpenAPI document (reading the header is :func:`bearer_token`'s job).
@@ -68,6 +70,8 @@ def current_user(request: Request) -> User | None:
         raise LoginRequired(clear=True)  # disabled, or a different account under that name now
     if user.password_changed_at.isoformat() != session.password_changed:
         raise LoginRequired(clear=True)  # a new password ends every older session
+    if session.sid is None or not session_store.is_open(request.app.state.site.app, session.sid, user.id):
+        raise LoginRequired(clear=True)  # logged out (maybe from another copy of this cookie)
     request.state.user = user
     return user
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .language import speaker
@@ -101,6 +101,25 @@ def _http_error(request: Request, exc: Exception) -> Response:
         return JSONResponse({"detail": text}, exc.status_code, headers=exc.headers)
     return render(request, "error.html", {"title": text, "message": text}, status_code=exc.status_code,
                   headers=exc.headers)
+
+
+#: The 500 page: plain, in both languages (an unexpected error may come from the templates or the
+#: language machinery themselves, so it uses neither); it says what a person can do.
+_SERVER_ERROR_VI = "Đã có lỗi ở máy chủ. Lỗi đã được ghi lại; hãy thử lại sau ít phút hoặc báo quản trị viên."
+_SERVER_ERROR_EN = ("Something went wrong on the server. It has been logged; try again in a few minutes "
+                    "or tell the administrator.")
+_SERVER_ERROR_PAGE = f"""<!doctype html>
+<html lang="vi"><head><meta charset="utf-8"><title>Lỗi máy chủ / Server error</title>
+<link rel="stylesheet" href="/static/web.css"></head>
+<body><main><section class="card narrow"><h1>Lỗi máy chủ</h1><p class="error" role="alert">{_SERVER_ERROR_VI}</p>
+<p lang="en">{_SERVER_ERROR_EN}</p><p><a href="/">Về trang chủ / Home</a></p></section></main></body></html>"""
+
+
+def server_error(path: str) -> Response:
+    """The answer to an unexpected error: JSON on the API, the plain page elsewhere (status 500)."""
+    if path.startswith("/api/"):
+        return JSONResponse({"detail": _SERVER_ERROR_VI, "detail_en": _SERVER_ERROR_EN}, 500)
+    return HTMLResponse(_SERVER_ERROR_PAGE, 500)
 
 
 def install(app: FastAPI) -> None:

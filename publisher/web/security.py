@@ -1,7 +1,8 @@
 """Walls every request passes: security headers on every response, CSRF on every unsafe method.
 
 The headers are added by a plain ASGI middleware, so they are on every
-response: pages, static files, redirects, errors and the API alike.  The
+response: pages, static files, redirects, errors and the API alike, and the
+500 of an unexpected error too (the middleware answers it itself).  The
 Content-Security-Policy allows only our own scripts, styles and images
 (no inline script: an injected ``<script>`` would not run even if escaping
 failed), no framing, and forms that post only to us.
@@ -26,7 +27,7 @@ from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import bearer_token
-from .errors import Forbidden
+from .errors import Forbidden, server_error
 from .sessions import COOKIE, Session
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -54,15 +55,25 @@ class SecurityHeaders:
             return
 
         wanted = _headers_for(scope["path"])
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 extra = [(k.encode(), v.encode()) for k, v in wanted.items() if k.encode() not in present]
                 message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # Starlette answers an unexpected error outside every middleware, so its 500 would
+            # lack these headers: answer here, then let the error go on to be logged.
+            if not started:
+                await server_error(scope["path"])(scope, receive, send_with_headers)
+            raise
 
 
 def _headers_for(path: str) -> dict[str, str]:

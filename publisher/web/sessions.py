@@ -1,9 +1,11 @@
 """Sessions in a signed cookie: who is logged in, and the CSRF token of their forms.
 
-The cookie holds no secret and nothing to trust without its signature
-(itsdangerous, HMAC-SHA1 over a key derived from the web secret, with a
-timestamp): the user's id and name, when their password last changed (a new
-password ends every older session), and the CSRF token.  It is HttpOnly (no
+The cookie holds nothing to trust without its signature (itsdangerous,
+HMAC-SHA1 over a key derived from the web secret, with a timestamp): the
+user's id and name, when their password last changed (a new password ends
+every older session), the CSRF token, and the session's id, whose sha256 is
+on record in the database until logout (``session_store``: a copied cookie
+dies with the session).  It is HttpOnly (no
 script reads it), SameSite=Strict (no other site's page sends it), Secure
 on https, and expires ``web.session_hours`` after it was signed.  It is
 signed only at login, so a session cannot be stretched by using it.
@@ -21,6 +23,7 @@ from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..access import User
+from . import session_store
 
 COOKIE = "publisher_session"
 _SALT = "publisher.web.session"  # keeps these signatures apart from any other use of the secret
@@ -34,6 +37,7 @@ class Session:
     user_id: int | None = None
     username: str | None = None
     password_changed: str | None = None  # ISO time: a later password change ends this session
+    sid: str | None = None  # the session's id on record (session_store); None in a pre-session
 
 
 def anonymous() -> Session:
@@ -44,7 +48,7 @@ def anonymous() -> Session:
 def for_user(user: User) -> Session:
     """A new session for *user*, with a new CSRF token (nothing carries over from before login)."""
     return Session(csrf=secrets.token_urlsafe(32), user_id=user.id, username=user.username,
-                   password_changed=user.password_changed_at.isoformat())
+                   password_changed=user.password_changed_at.isoformat(), sid=session_store.new_sid())
 
 
 class SessionCodec:

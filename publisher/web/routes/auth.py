@@ -15,7 +15,7 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from ... import accounts
-from .. import sessions
+from .. import session_store, sessions
 from ..auth import current_session, current_user
 from ..errors import LoginRequired, TooManyAttempts
 from ..language import speaker
@@ -56,13 +56,18 @@ def login(request: Request, username: Annotated[str, Form()] = "", password: Ann
                      error=speaker(request).t("web.login.failed"))
     site.limiter.forget(keys[0])
     response = RedirectResponse(safe_next(next), status_code=303)
-    site.sessions.write(response, request, sessions.for_user(user))
+    session = sessions.for_user(user)
+    session_store.open_session(site.app, session.sid or "", user.id, site.sessions.max_age)
+    site.sessions.write(response, request, session)
     return response
 
 
 @router.post("/logout")
 def logout(request: Request) -> Response:
-    """End the session (a POST with the CSRF token: a link elsewhere cannot log anyone out)."""
+    """End the session for good (a POST with the CSRF token: a link elsewhere cannot log anyone out)."""
+    session = current_session(request)
+    if session is not None and session.sid is not None:
+        session_store.end(request.app.state.site.app, session.sid)
     response = RedirectResponse("/login", status_code=303)
     request.app.state.site.sessions.clear(response, request)
     return response
