@@ -9,9 +9,15 @@ waiting for approval.  Logged in as an admin, Debian's ``wrk`` (8
 connections, 2 threads, on loopback) loads for DURATION seconds each:
 
 * the dashboard, ``GET /``;
-* the preview, ``GET /approvals/{post_id}`` of the draft (each channel's text
-  as it will be published); if that page does not exist in this checkout,
-  ``GET /api/v1/policies`` instead, and the script says so.
+* the preview, ``POST /compose/preview``: the compose page's live preview
+  as its script posts it (the form as urlencoded data, the CSRF token in the
+  ``X-CSRF-Token`` header) for the draft's policy, the fanpage channel and
+  the square infographic, with a different text typed on every request:
+  each channel's text rendered afresh, the infographic (which shows only
+  the policy) drawn once and reused while staff type, as
+  ``web/preview_images.py`` does;
+* and, for the record (not in the last line), the approval page of the
+  draft, ``GET /approvals/{post_id}``.
 
     python bench/web.py              # 15 s per page
     python bench/web.py 30
@@ -31,6 +37,7 @@ import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import requests
 from sqlalchemy import insert, update
@@ -55,8 +62,8 @@ CONNECTIONS, THREADS = 8, 2
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def fill(app: App) -> int:
-    """The data (not timed); returns the draft post's id."""
+def fill(app: App) -> tuple[int, int]:
+    """The data (not timed); returns the draft post's id and its policy's."""
     service.add_policy(app, "bien-tap", {"agency": "tinh", "code": CODE, "impact": "high",
                                          "title": "Nghị quyết hỗ trợ học phí", "summary": "Hỗ trợ học phí.",
                                          "consultation_opens": "2027-01-01", "consultation_closes": "2027-02-01"})
@@ -87,7 +94,7 @@ def fill(app: App) -> int:
     draft = posts.new_post(app, "bien-tap", {"policy": CODE, "agency": "tinh", "channels": ["fanpage"],
                                              "at": (now + timedelta(days=3)).isoformat()})
     accounts.add_user(app, "bench", "quan-tri", "admin", PASSWORD)
-    return draft.id
+    return draft.id, draft.policy_id
 
 
 def free_port() -> int:
@@ -121,13 +128,40 @@ def login(base: str) -> str:
     return session.cookies["publisher_session"]
 
 
+#: wrk's script for the preview: the same POST on every request (wrk sends GETs otherwise).
+_POST_LUA = """wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["X-CSRF-Token"] = "{token}"
+typed = 0
+request = function()
+  typed = typed + 1  -- a different text on every request, as someone typing
+  return wrk.format(nil, nil, nil, (string.gsub("{body}", "TYPED", tostring(typed))))
+end
+"""
+
+
+def preview_script(folder: Path, base: str, cookie: str, policy_id: int) -> Path:
+    """The Lua file making wrk post the compose form; checks once that the answer has text and a PNG."""
+    token = _CSRF.search(requests.get(f"{base}/compose", cookies={"publisher_session": cookie}).text).group(1)
+    body = urlencode({"policy": policy_id, "template": "thong-tin", "channels": "fanpage", "infographics": "vuong",
+                      "var_noi_dung": "Mời người dân góp ý trước ngày 01/02/2027 (lần TYPED)."})
+    answer = requests.post(f"{base}/compose/preview", data=body, cookies={"publisher_session": cookie},
+                           headers={"X-CSRF-Token": token, "Content-Type": "application/x-www-form-urlencoded"})
+    if answer.status_code != 200 or "data:image/png;base64," not in answer.text:
+        raise RuntimeError(f"the preview did not answer with an image: {answer.status_code} {answer.text[:500]}")
+    script = folder / "preview.lua"
+    script.write_text(_POST_LUA.format(body=body, token=token), encoding="utf-8")
+    return script
+
+
 def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def load(url: str, cookie: str, seconds: int) -> tuple[float, float, float]:
-    """wrk on *url*: (requests/s, p50 ms, p99 ms); every answer must be a 200."""
-    out = subprocess.run(["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
+def load(url: str, cookie: str, seconds: int, script: Path | None = None) -> tuple[float, float, float]:
+    """wrk on *url* (with *script*: its requests): (requests/s, p50 ms, p99 ms); every answer must be a 200."""
+    extra = ["-s", str(script)] if script else []
+    out = subprocess.run(["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", *extra,
                           "-H", f"Cookie: publisher_session={cookie}", url],
                          capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in out:
@@ -151,7 +185,7 @@ def main() -> int:
         os.environ.pop("PUBLISHER_DATABASE_URL", None)
         app = App.open(folder / "config.toml")
         started = time.perf_counter()
-        draft = fill(app)
+        draft, policy_id = fill(app)
         app.close()
         print(f"{TOTAL} deliveries in the database ({time.perf_counter() - started:.1f} s to make)", file=sys.stderr)
         port = free_port()
@@ -159,20 +193,17 @@ def main() -> int:
         try:
             base = f"http://127.0.0.1:{port}"
             cookie = login(base)
-            preview = f"{base}/approvals/{draft}"
-            check = requests.get(preview, cookies={"publisher_session": cookie}, allow_redirects=False)
-            if check.status_code != 200:
-                print(f"/approvals/{{post_id}} answered {check.status_code}: measuring GET /api/v1/policies "
-                      "as the second page instead", file=sys.stderr)
-                preview = f"{base}/api/v1/policies"
-            for url in (f"{base}/", preview):  # warm: templates compiled, caches filled
+            script = preview_script(folder, base, cookie, policy_id)
+            approval = f"{base}/approvals/{draft}"
+            for url in (f"{base}/", approval):  # warm: templates compiled, caches filled
                 requests.get(url, cookies={"publisher_session": cookie})
             results = {}
-            for name, url in (("dashboard", f"{base}/"), ("preview", preview)):
-                rate, p50, p99 = load(url, cookie, seconds)
+            for name, url, lua in (("dashboard", f"{base}/", None), ("preview", f"{base}/compose/preview", script),
+                                   ("approval", approval, None)):
+                rate, p50, p99 = load(url, cookie, seconds, lua)
                 results[name] = p99
-                print(f"{name}: GET {url.removeprefix(base)}  {rate:.1f} requests/s  p50 {p50:.1f} ms  "
-                      f"p99 {p99:.1f} ms  ({CONNECTIONS} connections, {seconds} s)", file=sys.stderr)
+                print(f"{name}: {'POST' if lua else 'GET'} {url.removeprefix(base)}  {rate:.1f} requests/s  "
+                      f"p50 {p50:.1f} ms  p99 {p99:.1f} ms  ({CONNECTIONS} connections, {seconds} s)", file=sys.stderr)
         finally:
             server.terminate()
             server.wait(timeout=30)

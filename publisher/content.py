@@ -64,9 +64,13 @@ def infographic_data(app: App, policy: Policy) -> infographic.InfographicData:
 def draw(app: App, policy: Policy, layouts: Sequence[str]) -> list[tuple[str, bytes]]:
     """Each layout drawn for *policy*, as ``(file name, PNG bytes)``."""
     data = infographic_data(app, policy)
-    slug = policy.code.replace("/", "-")
-    return [(f"{slug}-{name}.png", infographic.render(app.config.template_dirs, name, data, "png"))
+    return [(image_name(policy, name), infographic.render(app.config.template_dirs, name, data, "png"))
             for name in layouts]
+
+
+def image_name(policy: Policy, layout: str) -> str:
+    """The file name of *policy*'s infographic in *layout* (the code's slashes would make folders)."""
+    return f"{policy.code.replace('/', '-')}-{layout}.png"
 
 
 def check(app: App, policy: Policy, draft: Draft, attachments: Sequence[Path] = ()) -> None:

@@ -28,6 +28,7 @@ from ..store import rows
 from ..store.engine import read
 from ..store.schema import deliveries, policies
 from ..store.schema import posts as posts_table
+from . import preview_images
 
 MAX_ID = 2**31 - 1  # 32-bit ids in both databases: a larger one names nothing
 
@@ -97,8 +98,7 @@ def image_names(app: App, item: Item) -> list[str]:
     frozen = _frozen_media(app, item.post.id)
     if frozen is not None:
         return [m.name for m in frozen]
-    slug = item.policy.code.replace("/", "-")  # as content.draw names them
-    return [m.name for m in item.post.media] + [f"{slug}-{name}.png" for name in item.post.infographics]
+    return [m.name for m in item.post.media] + [content.image_name(item.policy, n) for n in item.post.infographics]
 
 
 def image(app: App, item: Item, n: int) -> tuple[str, bytes]:
@@ -113,10 +113,9 @@ def image(app: App, item: Item, n: int) -> tuple[str, bytes]:
         return attached[n].name, media.read(app.data_dir, attached[n])
     if 0 <= n - len(attached) < len(layouts):
         try:
-            [drawn] = content.draw(app, item.policy, [layouts[n - len(attached)]])
+            return preview_images.draw(app, item.policy, layouts[n - len(attached)])
         except PublisherError:
             raise HTTPException(404) from None
-        return drawn
     raise HTTPException(404)
 
 

@@ -30,6 +30,7 @@ from ..errors import InputError, PublisherError
 from ..models import Policy, nfc
 from ..render import infographic
 from ..render import text as render_text
+from . import preview_images
 from .policy_forms import MAX_ID, YEARS, visible
 
 #: What the renderer gives every template itself (``content.context``), and ``title``, which a template sets
@@ -206,7 +207,7 @@ def preview(app: App, user: User, data: dict[str, Any], source: str) -> Preview:
         try:
             if layout not in known:
                 raise InputError("layout.not_found", name=str(layout)[:60], available=", ".join(known) or "-")
-            [(name, png)] = content.draw(app, policy, [layout])
+            name, png = preview_images.draw(app, policy, layout)  # drawn once while staff type
             out.images.append((layout, name, png))
         except PublisherError as exc:
             out.errors.append(("infographics", exc))
