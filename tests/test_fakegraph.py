@@ -326,6 +326,104 @@ def test_appsecret_proof_and_debug_token() -> None:
         assert not info["is_valid"] and info["error"]["subcode"] == 463 and info["expires_at"] > 0
 
 
+def test_a_page_token_can_be_given_a_future_expiry() -> None:
+    clock = Clock()
+    with FakeGraph(PAGES, clock=clock) as fake:
+        soon = clock.now + 3 * 86400
+        fake.set_token_expiry("111", soon)
+        info = requests.get(api(fake, "debug_token"), params={"input_token": "EAAB-tok1"}, timeout=5).json()["data"]
+        assert info["is_valid"] and info["expires_at"] == int(soon)
+        assert info["data_access_expires_at"] == info["issued_at"] + 90 * 86400  # fixed, not moving with the clock
+        assert post_feed(fake).ok  # not expired yet
+        clock.advance(3 * 86400)
+        assert (error_of(post_feed(fake))["code"], error_of(post_feed(fake))["error_subcode"]) == (190, 463)
+        info = requests.get(api(fake, "debug_token"), params={"input_token": "EAAB-tok1"}, timeout=5).json()["data"]
+        assert not info["is_valid"] and info["expires_at"] == int(soon) and info["error"]["subcode"] == 463
+
+        later = clock.now + 60 * 86400  # renewed: a long-lived token (about 60 days)
+        requests.post(f"{fake.url}/_fake/tokens", json={"page": "111", "token": "EAAB-new", "expires_at": later},
+                      timeout=5)
+        info = requests.get(api(fake, "debug_token"), params={"input_token": "EAAB-new"}, timeout=5).json()["data"]
+        assert info["is_valid"] and info["expires_at"] == int(later)
+        requests.post(f"{fake.url}/_fake/tokens", json={"page": "111", "expires_at": None}, timeout=5)
+        info = requests.get(api(fake, "debug_token"), params={"input_token": "EAAB-new"}, timeout=5).json()["data"]
+        assert info["expires_at"] == 0  # never
+
+
+# -- batch requests ---------------------------------------------------------------------------------------
+
+
+def batch(fake: FakeGraph, operations: Any, headers: dict[str, str] | None = AUTH, **fields: str) -> requests.Response:
+    raw = operations if isinstance(operations, str) else json.dumps(operations)
+    return requests.post(f"{fake.graph_url()}/", data={"batch": raw, **fields}, headers=headers, timeout=5)
+
+
+def test_batch_answers_each_operation_in_order_with_its_body_as_a_string(fake: FakeGraph) -> None:
+    answer = batch(fake, [{"method": "GET", "relative_url": "debug_token?input_token=EAAB-tok1"},
+                          {"method": "GET", "relative_url": "me?fields=id,name"},
+                          {"method": "GET", "relative_url": "v26.0/999"}])
+    assert answer.status_code == 200 and len(answer.json()) == 3
+    first, me, missing = answer.json()
+    assert first["code"] == 200 and isinstance(first["body"], str)
+    assert json.loads(first["body"])["data"]["profile_id"] == "111"
+    assert json.loads(me["body"]) == {"id": "111", "name": "UBND tỉnh Thử"}
+    assert {"name": "Content-Type", "value": "text/javascript; charset=UTF-8"} in me["headers"]
+    assert missing["code"] == 400 and json.loads(missing["body"])["error"]["code"] == 100  # the batch still succeeds
+    quiet = batch(fake, [{"method": "GET", "relative_url": "me"}], include_headers="false").json()
+    assert set(quiet[0]) == {"code", "body"}
+
+    entry = fake.requests()[0]  # one logged request: the POST; its operations are listed without their query
+    assert (entry["method"], entry["graph_path"], entry["query"], entry["body_fields"]) == ("POST", "/", "", ["batch"])
+    assert [(o["method"], o["graph_path"], o["status"]) for o in entry["batch"]] == \
+        [("GET", "/debug_token", 200), ("GET", "/me", 200), ("GET", "/999", 400)]
+    assert "EAAB-tok1" not in json.dumps(fake.requests())
+
+
+def test_batch_operations_are_authenticated_throttled_and_faulted_like_direct_requests() -> None:
+    with FakeGraph(PAGES, calls_per_window=3, app_id="42", app_secret="s3cret", require_appsecret_proof=True) as fake:
+        import hashlib
+        import hmac
+
+        proof = hmac.new(b"s3cret", b"EAAB-tok1", hashlib.sha256).hexdigest()
+        no_proof = batch(fake, [{"method": "GET", "relative_url": "me"}]).json()
+        assert json.loads(no_proof[0]["body"])["error"]["message"].startswith("API calls from the server require")
+        ops = [{"method": "GET", "relative_url": "me"}] * 3
+        answers = batch(fake, ops, appsecret_proof=proof).json()  # the batch's proof goes with the batch's token
+        assert [a["code"] for a in answers] == [200, 200, 400]  # each operation counts: the 4th call is over
+        assert json.loads(answers[2]["body"])["error"]["code"] == 80001
+
+    with FakeGraph(PAGES) as fake:
+        bad = batch(fake, [{"method": "GET", "relative_url": "me"}], headers={"Authorization": "Bearer nope"}).json()
+        assert json.loads(bad[0]["body"])["error"]["code"] == 190
+        own = batch(fake, [{"method": "GET", "relative_url": "me", "body": "access_token=EAAB-tok2"}], headers=None)
+        assert json.loads(own.json()[0]["body"])["id"] == "222"  # an operation may carry its own token
+        fake.add_fault("invalid", path=r"^/debug_token$", method="GET", code=10,
+                       message="(#10) Application does not have permission for this action")
+        refused = batch(fake, [{"method": "GET", "relative_url": "debug_token?input_token=EAAB-tok1"},
+                               {"method": "POST", "relative_url": "111/feed", "body": "message=trong+lô"}]).json()
+        assert refused[0]["code"] == 403 and json.loads(refused[0]["body"])["error"]["code"] == 10
+        assert refused[1]["code"] == 200 and [p["message"] for p in fake.posts()] == ["trong lô"]
+        fake.add_fault("reset_before", path=r"^/me$", method="GET")
+        with pytest.raises(requests.ConnectionError):
+            batch(fake, [{"method": "GET", "relative_url": "me"}])
+
+
+@pytest.mark.parametrize("raw", ["[x", "{}", "[]", json.dumps([{"method": "GET", "relative_url": "me"}] * 51),
+                                 json.dumps([{"method": "GET"}]), json.dumps(["me"]),
+                                 json.dumps([{"method": "PATCH", "relative_url": "me"}]),
+                                 json.dumps([{"method": "POST", "relative_url": "111/feed", "body": {"a": 1}}])])
+def test_a_malformed_batch_is_refused_with_code_100(fake: FakeGraph, raw: str) -> None:
+    answer = batch(fake, raw)
+    assert answer.status_code == 400 and error_of(answer)["code"] == 100
+    assert fake.posts() == [] and "batch" not in fake.requests()[0]
+
+
+def test_a_batch_cannot_nest_a_batch(fake: FakeGraph) -> None:
+    inner = json.dumps([{"method": "GET", "relative_url": "me"}])
+    [item] = batch(fake, [{"method": "POST", "relative_url": "", "body": f"batch={inner}"}]).json()
+    assert item["code"] == 400 and json.loads(item["body"])["error"]["code"] == 100
+
+
 # -- usage headers and throttling -----------------------------------------------------------------------
 
 

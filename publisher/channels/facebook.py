@@ -7,6 +7,9 @@
   call, so a renewed token needs no restart) and travels only in the
   ``Authorization`` header — never in a URL; ``appsecret_proof`` is added when
   an app secret is configured; both are registered for redaction;
+- ``check`` asks ``/me`` whether the token works for this Page, then when the
+  token expires (``debug_token``, sent as a batch request so that the token
+  stays out of the URL: :mod:`.graph_tokens`);
 - every response's usage headers are read: past ``usage_limit_percent`` the
   Page pauses (RateLimited before sending anything) until Meta's estimate;
 - ``find`` looks for our exact text among the Page's recent and scheduled
@@ -30,7 +33,7 @@ import requests
 from .. import secrets
 from ..errors import ConfigError, PublishError, RateLimited
 from ..models import Delivery, Health, MediaFile, Receipt, Setting
-from . import graph_errors
+from . import graph_errors, graph_tokens
 from .base import Channel
 from .http import send
 
@@ -58,6 +61,9 @@ class FacebookChannel(Channel):
                 minimum=0),
         Setting("native_scheduling", bool, False,
                 "facebook: hand posts due 15 minutes to 29 days ahead to Facebook's own scheduler."),
+        Setting("token_warn_days", int, 14,
+                "facebook: warn (journal, dashboard) this many days before the Page token expires; 0: never.",
+                minimum=0),
     )
 
     @classmethod
@@ -120,6 +126,7 @@ class FacebookChannel(Channel):
         return None
 
     def check(self) -> Health:
+        """The token works for this Page (``/me``), and when it expires (``debug_token``, by batch)."""
         try:
             me = self._call("GET", "me", params={"fields": "id,name"})
         except (PublishError, ConfigError) as exc:
@@ -127,7 +134,12 @@ class FacebookChannel(Channel):
         if str(me.get("id")) != self.page:
             owner = f"{me.get('name')} ({me.get('id')})"
             return Health(ok=False, detail=f"the token belongs to {owner}, not page {self.page}")
-        return Health(ok=True, detail=str(me.get("name", "")))
+        name = str(me.get("name", ""))
+        try:
+            expires = graph_tokens.token_expiry(self._call, self._token(), self.clock())
+        except (PublishError, ConfigError) as exc:  # e.g. no permission for debug_token: the Page still works
+            return Health(ok=True, detail=f"{name} (token expiry unknown: {exc})")
+        return Health(ok=True, detail=name, expires_at=expires)
 
     def close(self) -> None:
         self.session.close()
@@ -149,13 +161,14 @@ class FacebookChannel(Channel):
                     break
         return None
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        write = method != "GET"
-        token = secrets.secret(self.settings, "token", f"channels.{self.name}")
+    def _call(self, method: str, path: str, *, write: bool | None = None, **kwargs: Any) -> Any:
+        """One Graph call with the token in the header; *write* defaults to "not a GET" (a batch of reads is not)."""
+        write = method != "GET" if write is None else write
+        token = self._token()
         headers = {"Authorization": f"Bearer {token}"}
         proof = self._proof(token)
         if proof:
-            target = "data" if write else "params"
+            target = "params" if method == "GET" else "data"  # in a POST, the body
             kwargs[target] = {**kwargs.get(target, {}), "appsecret_proof": proof}
         response = send(self.session, method, f"{self.api}/{path}", write=write, headers=headers,
                         timeout=self.timeout, **kwargs)
@@ -169,6 +182,9 @@ class FacebookChannel(Channel):
         except ValueError:
             raise graph_errors.classify(graph_errors.GraphError(502, None, None, "answer is not JSON"),
                                         write=write, now=self.clock()) from None
+
+    def _token(self) -> str:
+        return secrets.secret(self.settings, "token", f"channels.{self.name}")
 
     def _proof(self, token: str) -> str | None:
         if not (self.settings["app_secret_env"] or self.settings["app_secret_file"]):

@@ -9,7 +9,7 @@ import click
 from .. import health
 from ..errors import ExitCode
 from ..i18n import t
-from .output import dump, table
+from .output import dump, table, when
 
 
 @click.group("channels")
@@ -28,20 +28,24 @@ def channels() -> None:
 def check(state, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Kiểm tra từng kênh: token, Trang, quyền / check every channel (token, Page, access).
 
-    Failures are written to the journal. Exit code 1 if any channel cannot publish.
+    Failures are written to the journal, and so is a token that expires within
+    token_warn_days. Exit code 1 if any channel cannot publish (an expiring
+    token still publishes).
 
     \b
     Ví dụ / examples:
       publisher channels check
       publisher channels check --json
     """
-    rows = [asdict(h) for h in health.check_all(state.app(), state.actor)]
+    app = state.app()
+    rows = [asdict(h) for h in health.check_all(app, state.actor)]
     failed = [r for r in rows if not r["ok"]]
     if as_json:
-        dump(rows)
+        dump(rows)  # expires_at in ISO 8601 UTC, null when it never expires or is not known
     else:
-        table([{**r, "ok": t("channels.ok") if r["ok"] else t("channels.not_ok")} for r in rows],
-              ("channel", "type", "agency", "ok", "detail"))
+        table([{**r, "ok": t("channels.ok") if r["ok"] else t("channels.not_ok"),
+                "expires_at": when(r["expires_at"], app.config.timezone)} for r in rows],
+              ("channel", "type", "agency", "ok", "expires_at", "detail"))
     if failed:
         raise click.exceptions.Exit(int(ExitCode.FAILED))
 

@@ -7,7 +7,7 @@ local (``display.timezone``), weeks start on Monday as they do in Vietnam.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from time import monotonic
@@ -18,10 +18,11 @@ from sqlalchemy import func, select
 from .. import coverage
 from ..access import User
 from ..context import App
+from ..health import EXPIRY_EVENT, HEALTH_EVENTS, days_left, expiry_state, latest, payload, warn_days
 from ..models import Delivery, DeliveryState, utcnow
 from ..store.engine import read
 from ..store.rows import delivery, delivery_select
-from ..store.schema import deliveries, journal, policies
+from ..store.schema import deliveries, policies
 
 S = DeliveryState
 SHOWN = 10  # items listed per box; the box says how many there are in all
@@ -56,7 +57,7 @@ def collect(app: App, user: User, now: datetime | None = None) -> Dashboard:
                  for day, end in ((today, today + timedelta(days=1)), (monday, monday + timedelta(days=7)))]
         failed = _box(conn, user, delivery_select().where(deliveries.c.state == S.FAILED)
                       .order_by(deliveries.c.updated_at.desc()))
-        health = _channel_events(conn)
+        health = _channel_events(conn, app.config.channels)
     return Dashboard(today=boxes[0], week=boxes[1], failed=failed, channels=_channels(app, user, health),
                      coverage=_year_coverage(app, user.agency, today.year))
 
@@ -96,27 +97,46 @@ def _box(conn: Any, user: User, query: Any) -> Box:
     return Box(items=found[:SHOWN], total=total)
 
 
-def _channel_events(conn: Any) -> dict[str, tuple[str, datetime, str]]:
-    """The latest health event of each channel from the journal: (event, time, detail)."""
-    query = (select(journal.c.subject, journal.c.event, journal.c.at, journal.c.payload)
-             .where(journal.c.subject.like("channel:%"),
-                    journal.c.event.in_(("channel.check_failed", "channel.unhealthy", "channel.healthy")))
-             .order_by(journal.c.seq.desc()).limit(500))
-    latest: dict[str, tuple[str, datetime, str]] = {}
-    for r in conn.execute(query):
-        latest.setdefault(r.subject.split(":", 1)[1], (r.event, r.at, r.payload))
-    return latest
+def _channel_events(conn: Any, names: Iterable[str]) -> dict[str, ChannelEvents]:
+    """Per configured channel: its latest health event and the token expiry on record, from the journal.
+
+    Two reads of the ``subject`` index per channel, each stopped at its first
+    match (:func:`publisher.health.latest`): the cost does not grow with the
+    journal.  The page never asks the channels themselves (no Graph call).
+    """
+    return {name: ChannelEvents(latest(conn, name, HEALTH_EVENTS), latest(conn, name, (EXPIRY_EVENT,)))
+            for name in names}
 
 
-def _channels(app: App, user: User, health: dict[str, tuple[str, datetime, str]]) -> list[dict[str, Any]]:
-    """Each channel the user may see: enabled or not, and its last health event if it was a problem."""
+def _channels(app: App, user: User, health: dict[str, ChannelEvents]) -> list[dict[str, Any]]:
+    """Each channel the user may see: enabled or not, its last health event if it was a problem, its token expiry."""
     shown = []
     for name, spec in app.config.channels.items():
         if user.agency is not None and spec.agency != user.agency:
             continue
-        event = health.get(name)
-        problem = event is not None and event[0] != "channel.healthy"
-        detail = json.loads(event[2]).get("detail", "") if problem and event else ""
+        events = health.get(name) or ChannelEvents(None, None)
+        event = events.health
+        problem = event is not None and event.event != "channel.healthy"
+        detail = payload(event).get("detail", "") if problem and event else ""
         shown.append({"name": name, "type": spec.type, "enabled": spec.enabled, "ok": not problem,
-                      "since": event[1] if problem and event else None, "detail": detail})
+                      "since": event.at if problem and event else None, "detail": detail,
+                      **_token_expiry(app, spec.options, events.expiry)})
     return shown
+
+
+@dataclass(frozen=True)
+class ChannelEvents:
+    """What the journal says of one channel: latest health event, latest token expiry (rows or None)."""
+
+    health: Any
+    expiry: Any
+
+
+def _token_expiry(app: App, options: dict[str, Any], row: Any) -> dict[str, Any]:
+    """The token's expiry as shown: local date, days left, ``ok``/``soon``/``expired`` (all None if not known)."""
+    expires = payload(row).get("expires_at") if row is not None else None
+    if not expires:
+        return {"expires_on": None, "days_left": None, "expiry": None}
+    at, now, zone = datetime.fromisoformat(expires), utcnow(), app.config.timezone
+    return {"expires_on": at.astimezone(zone).strftime("%d/%m/%Y"), "days_left": days_left(at, now, zone),
+            "expiry": expiry_state(at, now, warn_days(options))}

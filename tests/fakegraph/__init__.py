@@ -27,6 +27,8 @@ What is modelled (state and rules in :mod:`tests.fakegraph.state`)::
                                    scheduled_publish_time, is_published;
                                    DELETE /{post|photo} → {"success": true}
       GET  /me                     the token's page;  GET /debug_token?input_token=
+      POST /  batch=[{method, relative_url, body}, ...]  up to 50 operations, each run
+                                   as above (same faults, token, usage) → [{code, headers, body}]
                       │ faults "after": 500, slow answer, reset — post already made
                       ▼
       every answer: X-App-Usage, X-Business-Use-Case-Usage (percent per page,
@@ -59,6 +61,7 @@ Documentation followed (Meta for Developers):
 - Securing requests (appsecret_proof), Access Token Debugger (debug_token):
   https://developers.facebook.com/docs/graph-api/securing-requests,
   https://developers.facebook.com/docs/graph-api/reference/debug_token
+- Batch Requests: https://developers.facebook.com/docs/graph-api/batch-requests
 
 Approximations (documented nowhere precisely, so chosen here): the exact text
 of parameter errors (code 100), of the too-large photo error (324 here), and
@@ -85,7 +88,7 @@ and steer it over HTTP under ``/_fake/`` (never counted as Graph calls):
 
 Modules: ``fake`` (:class:`FakeGraph`), ``cli`` and ``__main__`` (the
 process); HTTP: ``server`` (plumbing), ``handler`` (one request end to end),
-``routes`` (Graph endpoints), ``control`` (``/_fake/``), ``multipart`` (bodies);
+``routes`` (Graph endpoints), ``batch`` (batch requests), ``control`` (``/_fake/``), ``multipart`` (bodies);
 state: ``state`` (:class:`GraphState`: lock, settings, log), ``faults``,
 ``tokens``, ``usage``, ``writes``, ``reads``, ``records`` (Page, Post, Photo),
 ``params`` (times, fields, cursors), ``errors`` (:class:`GraphError`).

@@ -4,6 +4,8 @@
 ``GET /_fake/photos``, ``GET /_fake/requests``, ``POST /_fake/config``,
 ``POST /_fake/reset``, ``GET /_fake/health``.  Arguments are a JSON object in
 the body (``page`` in the query for posts and photos); a bad one gets a 400.
+``/_fake/tokens`` takes ``page`` and any of ``token`` (rotate), ``expires_at``
+(unix seconds or null: the new or current token's expiry) and ``expire``.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ class ControlEndpoints(BaseHandler):
             elif route == ("POST", "/_fake/tokens"):
                 page = str(args["page"])
                 if args.get("token"):
-                    state.rotate_token(page, str(args["token"]))
+                    state.rotate_token(page, str(args["token"]), args.get("expires_at"))
+                elif "expires_at" in args:
+                    state.set_token_expiry(page, args["expires_at"])
                 if args.get("expire"):
                     state.expire_token(page)
                 answer = {"success": True}

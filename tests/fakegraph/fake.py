@@ -147,9 +147,16 @@ class FakeGraph:
         """The faults added since the last clear, with how often each fired."""
         return self.state.faults_snapshot()
 
-    def rotate_token(self, page: str, token: str) -> None:
-        """New token for *page*; the old one fails with 190/460 from now on."""
-        self.state.rotate_token(page, token)
+    def rotate_token(self, page: str, token: str, expires_at: float | None = None) -> None:
+        """New token for *page*, expiring at *expires_at* (unix seconds; None: never); the old one: 190/460."""
+        self.state.rotate_token(page, token, expires_at)
+
+    def set_token_expiry(self, page: str, expires_at: float | None) -> None:
+        """*page*'s current token expires at *expires_at* (unix seconds on the fake's clock; None: never).
+
+        ``debug_token`` reports it; once it passes, the token fails with 190/463.
+        """
+        self.state.set_token_expiry(page, expires_at)
 
     def expire_token(self, page: str) -> None:
         """*page*'s current token fails with 190/463 until :meth:`rotate_token`."""

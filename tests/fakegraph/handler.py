@@ -2,7 +2,8 @@
 
 :class:`Handler` is the request handler class the server uses: plumbing from
 :class:`~tests.fakegraph.server.BaseHandler`, Graph endpoints from
-:class:`~tests.fakegraph.routes.GraphRoutes`, ``/_fake/`` endpoints from
+:class:`~tests.fakegraph.routes.GraphRoutes` (behind the batch endpoint of
+:class:`~tests.fakegraph.batch.BatchRoutes`), ``/_fake/`` endpoints from
 :class:`~tests.fakegraph.control.ControlEndpoints`.
 """
 
@@ -11,20 +12,21 @@ from __future__ import annotations
 import re
 import traceback
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from .batch import BatchRoutes, is_batch
 from .control import ControlEndpoints
 from .errors import JSON, GraphError, trace_id
 from .multipart import parse_body
 from .records import Upload
-from .routes import GraphRoutes
 from .server import Reset
 
 _VERSION = re.compile(r"^/(v\d+\.\d+)(/.*)?$")
 DEFAULT_VERSION = "v26.0"
 
 
-class Handler(GraphRoutes, ControlEndpoints):
+class Handler(BatchRoutes, ControlEndpoints):
     """One connection: Graph calls and ``/_fake/`` control calls."""
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
@@ -63,7 +65,6 @@ class Handler(GraphRoutes, ControlEndpoints):
         entry: JSON = {"method": method, "path": raw_path, "graph_path": path, "version": version,
                        "query": raw_query, "headers": list(self.headers.keys())}
         body_error: GraphError | None = None
-        error: GraphError | None
         fields: dict[str, str] = {}
         files: dict[str, Upload] = {}
         try:
@@ -78,25 +79,45 @@ class Handler(GraphRoutes, ControlEndpoints):
 
         known = state.page_of_token(token)
         usage_page = known.id if known else self._path_page(path)
-        state.record_call(usage_page)
-        fault = state.take_fault(method, path)
+        if not is_batch(method, path, {**query, **fields}):  # Meta counts a batch's operations, each once
+            state.record_call(usage_page)
         extra = {"facebook-api-version": version or DEFAULT_VERSION, "x-fb-trace-id": trace_id()}
+        status, body, usage_page, error = self._execute(method, path, query, fields, files, token, source, entry,
+                                                        usage_page, body_error)
+        if error is not None:
+            self._answer_error(entry, error, usage_page, extra, body)
+            return
+        state.finish_request(entry, status=status)
+        self._send(status, body, {**state.usage_headers(usage_page), **extra})
 
+    def _execute(self, method: str, path: str, query: dict[str, str], fields: dict[str, str],
+                 files: dict[str, Upload], token: str | None, source: str | None, entry: JSON,
+                 usage_page: str | None, body_error: GraphError | None = None
+                 ) -> tuple[int, Any, str | None, GraphError | None]:
+        """Faults "before", the endpoint, faults "after": ``(status, body, usage page, error or None)``.
+
+        A direct request and each operation of a batch run through here, so both
+        meet the same faults, authentication and rules.  A reset raises
+        :class:`~tests.fakegraph.server.Reset` (the whole connection drops).
+        """
+        state = self.server.state
+        error: GraphError | None
+        fault = state.take_fault(method, path)
         if fault is not None and fault.phase == "before":
             state.finish_request(entry, fault=fault.kind, page=usage_page)
             if fault.kind == "reset_before":
                 state.finish_request(entry, status=None)
                 raise Reset
             error = fault.error()
-            self._answer_error(entry, error, usage_page, extra)
-            return
-
+            return error.status, error.body(), usage_page, error
         try:
             if body_error is not None:
                 raise body_error
             status, body, page = self._route(method, path, query, fields, files, token, source, entry)
         except GraphError as exc:
             status, body, page, error = exc.status, exc.body(), None, exc
+        except Reset:  # a fault in an operation of a batch drops the batch's connection
+            raise
         except Exception as exc:  # a bug in the fake: say so loudly, not as a dropped connection
             traceback.print_exc()
             state.finish_request(entry, internal_error=repr(exc))
@@ -106,7 +127,6 @@ class Handler(GraphRoutes, ControlEndpoints):
             error = None
         usage_page = page.id if page else usage_page
         state.finish_request(entry, page=usage_page)
-
         if fault is not None:  # an "after" fault: the request has run
             state.finish_request(entry, fault=fault.kind)
             if fault.kind == "reset_after":
@@ -117,12 +137,7 @@ class Handler(GraphRoutes, ControlEndpoints):
             else:
                 error = fault.error()
                 status, body = error.status, error.body()
-        if error is not None and error.regain_minutes:
-            self._answer_error(entry, error, usage_page, extra, body)
-            return
-        headers = {**state.usage_headers(usage_page), **extra, **self._auth_header(error)}
-        state.finish_request(entry, status=status)
-        self._send(status, body, headers)
+        return status, body, usage_page, error
 
     def _answer_error(self, entry: JSON, error: GraphError, page_id: str | None, extra: Mapping[str, str],
                       body: JSON | None = None) -> None:

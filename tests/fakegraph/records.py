@@ -33,7 +33,8 @@ class Page:
     scopes: list[str]
     initial_token: str
     issued_at: float
-    expired_at: float | None = None
+    expired_at: float | None = None  # set by expire_token: refused from then on
+    expires_at: float | None = None  # the current token's own expiry (None: never), see set_token_expiry
     old_tokens: set[str] = field(default_factory=set)
 
 

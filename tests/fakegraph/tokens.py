@@ -46,15 +46,25 @@ class TokensMixin:
         except KeyError:
             raise KeyError(f"no page {page_id!r} (pages: {sorted(self.pages)})") from None
 
-    def rotate_token(self, page_id: str, token: str) -> None:
-        """Give *page_id* a new token; the old one now fails with 190/460."""
+    def rotate_token(self, page_id: str, token: str, expires_at: float | None = None) -> None:
+        """Give *page_id* a new token (expiring at *expires_at*, None: never); the old one now fails with 190/460."""
         with self.lock:
             page = self.page(page_id)
             page.old_tokens.add(page.token)
             page.old_tokens.discard(token)
             page.token = token
             page.expired_at = None
+            page.expires_at = None if expires_at is None else float(expires_at)
             page.issued_at = self.clock()
+
+    def set_token_expiry(self, page_id: str, expires_at: float | None) -> None:
+        """The page's current token expires at *expires_at* (unix seconds; None: never).
+
+        A short-lived or long-lived (about 60 days) token has such a date; once
+        it passes, the token fails with 190/463 like :meth:`expire_token`.
+        """
+        with self.lock:
+            self.page(page_id).expires_at = None if expires_at is None else float(expires_at)
 
     def expire_token(self, page_id: str) -> None:
         """The page's current token has expired: 190/463 until rotated."""
@@ -89,9 +99,18 @@ class TokensMixin:
                 if self.app_token() == token:
                     raise err_permission("(#200) A page access token is required to request this resource.")
                 raise err_invalid_token()
-            if page.expired_at is not None:
-                raise err_expired(page.expired_at, self.clock())
+            expired = self.token_expired_at(page)
+            if expired is not None:
+                raise err_expired(expired, self.clock())
             return page
+
+    def token_expired_at(self, page: Page) -> float | None:
+        """When the page's current token expired, or None while it is valid."""
+        if page.expired_at is not None:
+            return page.expired_at
+        if page.expires_at is not None and page.expires_at <= self.clock():
+            return page.expires_at
+        return None
 
     def app_token(self) -> str | None:
         """The app access token ``{app_id}|{app_secret}``, if both are set."""
@@ -100,7 +119,6 @@ class TokensMixin:
     def debug_token(self, input_token: str) -> JSON:
         """``GET /debug_token``: what Meta says about *input_token*."""
         with self.lock:
-            now = self.clock()
             page = self.page_of_token(input_token)
             if page is None:
                 error: JSON = {"code": 190, "message": "Invalid OAuth access token."}
@@ -109,14 +127,17 @@ class TokensMixin:
                 return {"data": {"error": error, "is_valid": False, "scopes": []}}
             data: JSON = {
                 "app_id": self.app_id or DEFAULT_APP_ID, "type": "PAGE", "application": "publisher (fake)",
-                "data_access_expires_at": int(now + 90 * 86400), "expires_at": 0, "is_valid": True,
+                # data access lasts 90 days from when the token was issued; expires_at 0 means never
+                "data_access_expires_at": int(page.issued_at + 90 * 86400),
+                "expires_at": int(page.expires_at) if page.expires_at is not None else 0, "is_valid": True,
                 "issued_at": int(page.issued_at), "profile_id": page.id, "scopes": list(page.scopes),
                 "granular_scopes": [{"scope": s, "target_ids": [page.id]}
                                     for s in page.scopes if s.startswith("pages_")],
                 "user_id": FAKE_USER_ID,
             }
-            if page.expired_at is not None:
-                data.update(is_valid=False, expires_at=int(page.expired_at),
+            expired = self.token_expired_at(page)
+            if expired is not None:
+                data.update(is_valid=False, expires_at=int(expired),
                             error={"code": 190, "subcode": 463,
-                                   "message": f"Session has expired on {pacific_time(page.expired_at)}."})
+                                   "message": f"Session has expired on {pacific_time(expired)}."})
             return {"data": data}

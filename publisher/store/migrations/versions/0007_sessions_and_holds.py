@@ -1,4 +1,5 @@
-"""Browser sessions that logout ends for good, and channels put on hold by an admin.
+"""Browser sessions that logout ends for good, channels put on hold by an admin, and the journal's
+subject index extended by seq (a subject's latest events without a sort).
 
 Revision ID: 0007
 Revises: 0006
@@ -25,6 +26,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('web_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_web_sessions_user_id'), ['user_id'], unique=False)
+    with op.batch_alter_table('journal', schema=None) as batch_op:
+        batch_op.drop_index('ix_journal_subject')
+        batch_op.create_index('ix_journal_subject_seq', ['subject', 'seq'], unique=False)
     op.create_table('channel_holds',
     sa.Column('channel', sa.String(length=100), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
@@ -36,6 +40,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('channel_holds')
+    with op.batch_alter_table('journal', schema=None) as batch_op:
+        batch_op.drop_index('ix_journal_subject_seq')
+        batch_op.create_index('ix_journal_subject', ['subject'], unique=False)
     with op.batch_alter_table('web_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_web_sessions_user_id'))
     op.drop_table('web_sessions')
