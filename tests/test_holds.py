@@ -92,3 +92,19 @@ def test_cli_hold_list_release_in_vietnamese(project):
     assert run_cli("channels", "release", "fanpage", cwd=project).returncode == 0
     not_held = run_cli("channels", "release", "fanpage", cwd=project)
     assert not_held.returncode == 4 and "không bị tạm dừng" in not_held.stderr
+
+
+def test_the_dashboard_says_which_channel_is_on_hold_why_and_since_when(app):
+    from .webtools import XSS, add_user, login_as
+
+    add_user(app, "quan-tri", "admin")
+    holds.hold(app, "quan-tri", "fanpage", f"Trang bị xâm nhập {XSS}")
+    client, _ = login_as(app, "quan-tri")
+    page = client.get("/").text
+    box = page[page.index('id="kenh"'):]
+    box = box[:box.index("</section>")]
+    assert "tạm dừng từ" in box and "(quan-tri)" in box and "Trang bị xâm nhập" in box
+    assert "<script>alert" not in box and "&lt;script&gt;" in box
+    assert box.count("tạm dừng từ") == 1  # the portal goes on
+    holds.release(app, "quan-tri", "fanpage")
+    assert "tạm dừng từ" not in client.get("/").text

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from .. import coverage
+from .. import coverage, holds
 from ..access import User
 from ..context import App
 from ..health import EXPIRY_EVENT, HEALTH_EVENTS, days_left, expiry_state, latest, payload, warn_days
@@ -58,7 +58,8 @@ def collect(app: App, user: User, now: datetime | None = None) -> Dashboard:
         failed = _box(conn, user, delivery_select().where(deliveries.c.state == S.FAILED)
                       .order_by(deliveries.c.updated_at.desc()))
         health = _channel_events(conn, app.config.channels)
-    return Dashboard(today=boxes[0], week=boxes[1], failed=failed, channels=_channels(app, user, health),
+        held = holds.held(conn)
+    return Dashboard(today=boxes[0], week=boxes[1], failed=failed, channels=_channels(app, user, health, held),
                      coverage=_year_coverage(app, user.agency, today.year))
 
 
@@ -108,8 +109,9 @@ def _channel_events(conn: Any, names: Iterable[str]) -> dict[str, ChannelEvents]
             for name in names}
 
 
-def _channels(app: App, user: User, health: dict[str, ChannelEvents]) -> list[dict[str, Any]]:
-    """Each channel the user may see: enabled or not, its last health event if it was a problem, its token expiry."""
+def _channels(app: App, user: User, health: dict[str, ChannelEvents],
+              held: dict[str, holds.Hold]) -> list[dict[str, Any]]:
+    """Each channel the user may see: enabled or not, on hold or not, its last problem, its token expiry."""
     shown = []
     for name, spec in app.config.channels.items():
         if user.agency is not None and spec.agency != user.agency:
@@ -118,7 +120,8 @@ def _channels(app: App, user: User, health: dict[str, ChannelEvents]) -> list[di
         event = events.health
         problem = event is not None and event.event != "channel.healthy"
         detail = payload(event).get("detail", "") if problem and event else ""
-        shown.append({"name": name, "type": spec.type, "enabled": spec.enabled, "ok": not problem,
+        shown.append({"name": name, "type": spec.type, "enabled": spec.enabled, "hold": held.get(name),
+                      "ok": not problem,
                       "since": event.at if problem and event else None, "detail": detail,
                       **_token_expiry(app, spec.options, events.expiry)})
     return shown
