@@ -51,6 +51,8 @@ def hold(app: App, actor: str, channel: str, reason: str) -> Hold:
     reason = nfc(reason or "").strip()
     if not reason:
         raise InputError("hold.no_reason", channel=channel)
+    if "\x00" in reason:  # no database column takes it (PostgreSQL refuses it outright)
+        raise InputError("hold.bad_reason", channel=channel)
     if len(reason) > MAX_REASON:
         raise InputError("hold.long_reason", channel=channel, limit=MAX_REASON)
     with write(app.engine) as conn:

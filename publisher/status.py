@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
 
+from . import holds
 from .models import DeliveryState, utcnow
 from .store.deliveries import due_condition
 from .store.engine import read
@@ -50,6 +51,7 @@ def collect(app: App, now: datetime | None = None) -> dict[str, Any]:
         oldest = conn.execute(select(deliveries.c.id, deliveries.c.channel, due_at.label("due_at"))
                               .where(due_condition(now, enabled)).order_by(due_at, deliveries.c.id).limit(1)).first()
         errors = _last_errors(conn)
+        held = holds.held(conn)
         workers = conn.execute(select(daemons).where(or_(daemons.c.stopped_at.is_(None),
                                                          daemons.c.heartbeat_at >= now - RECENT))
                                .order_by(daemons.c.heartbeat_at.desc(), daemons.c.worker)).all()
@@ -60,7 +62,10 @@ def collect(app: App, now: datetime | None = None) -> dict[str, Any]:
         spec = app.config.channels.get(name)
         states = {state: 0 for state in STATES}
         states.update({state: n for c, state, n in depth if c == name})
+        hold = held.get(name)
         channels.append({"channel": name, "configured": spec is not None, "enabled": bool(spec and spec.enabled),
+                         "held": None if hold is None else {"reason": hold.reason, "actor": hold.actor,
+                                                            "since": hold.since},
                          "states": states, "due": due.get(name, 0), "last_error": errors.get(name)})
     totals = {state: sum(c["states"][state] for c in channels) for state in STATES}
 

@@ -63,6 +63,9 @@ def test_refusals_change_nothing(app):
         with pytest.raises(InputError) as empty:
             holds.hold(app, "quan-tri", "portal", reason)
         assert empty.value.key == "hold.no_reason"
+    with pytest.raises(InputError) as nul:
+        holds.hold(app, "quan-tri", "portal", "lý do\x00")
+    assert nul.value.key == "hold.bad_reason"
     with pytest.raises(InputError) as long_reason:
         holds.hold(app, "quan-tri", "portal", "x" * (holds.MAX_REASON + 1))
     assert long_reason.value.key == "hold.long_reason" and "500" in str(long_reason.value)
@@ -89,7 +92,12 @@ def test_cli_hold_list_release_in_vietnamese(project):
     assert again.returncode == 4 and "đang tạm dừng rồi" in again.stderr and "Traceback" not in again.stderr
     unknown = run_cli("channels", "hold", "khong-co", "--reason", "x", cwd=project)
     assert unknown.returncode == 2 and "khong-co" in unknown.stderr and "portal" in unknown.stderr
+    status = json.loads(run_cli("status", "--json", cwd=project).stdout)
+    held = {c["channel"]: c["held"] for c in status["channels"]}
+    assert held["portal"] is None and held["fanpage"]["reason"] == "Trang bị xâm nhập"
+    assert "fanpage (tạm dừng)" in run_cli("status", cwd=project).stdout
     assert run_cli("channels", "release", "fanpage", cwd=project).returncode == 0
+    assert "tạm dừng" not in run_cli("status", cwd=project).stdout
     not_held = run_cli("channels", "release", "fanpage", cwd=project)
     assert not_held.returncode == 4 and "không bị tạm dừng" in not_held.stderr
 

@@ -50,8 +50,10 @@ def status(state_obj, as_json: bool) -> None:  # type: ignore[no-untyped-def]
 def _print(found: dict, zone: ZoneInfo) -> None:  # type: ignore[type-arg]
     click.echo(t("status.queue_title"))
     disabled = t("status.disabled")
+    held = t("status.held")
     table([{**c["states"], "channel": c["channel"] if c["enabled"] else f"{c['channel']} ({disabled})",
-            "due_now": c["due"]} for c in found["channels"]],
+            "due_now": c["due"]} | ({"channel": f"{c['channel']} ({held})"} if c["held"] and c["enabled"] else {})
+           for c in found["channels"]],
           ("channel", "queued", "waiting", "publishing", "scheduled", "failed", "published", "cancelled", "due_now"))
     click.echo()
     oldest = found["oldest_due"]
