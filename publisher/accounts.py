@@ -4,19 +4,22 @@ Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106) and
 never stored, logged, journalled or shown; the hash stays in this module too:
 a :class:`User` has no field for it, so printing or serialising a user cannot
 leak it.  The rules (the User record, names, password policy, roles,
-:func:`can`) live in ``access.py`` and are re-exported here.  Every change
-and its journal entry commit in one transaction.
+:func:`can`) live in ``access.py`` and are re-exported here, as are the
+changes an admin makes to an existing account (role, agency, full name,
+disabled; with their guard rails), which live in ``account_changes.py``.
+Every change and its journal entry commit in one transaction.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select
+from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 
 from . import journal
@@ -33,7 +36,9 @@ from .access import (
     check_username,
     sees_agency,
 )
-from .errors import InputError, NotFound, StateError
+from .account_changes import KEEP, disable, enable, set_role, update, user_from_row
+from .account_changes import find as _find
+from .errors import InputError
 from .models import nfc, utcnow
 from .store.engine import read, write
 from .store.schema import users
@@ -41,8 +46,9 @@ from .store.schema import users
 if TYPE_CHECKING:
     from .context import App
 
-__all__ = ["ACTIONS", "ROLES", "Role", "User", "add_user", "authenticate", "can", "canonical", "check_password",
-           "disable", "enable", "get_user", "list_users", "sees_agency", "set_password", "validate"]
+__all__ = ["ACTIONS", "KEEP", "ROLES", "Role", "User", "add_user", "authenticate", "can", "canonical",
+           "check_password", "disable", "enable", "get_user", "list_users", "sees_agency", "set_password",
+           "set_role", "update", "user_from_row", "validate"]
 
 _hasher = PasswordHasher()
 
@@ -101,34 +107,10 @@ def set_password(app: App, actor: str, username: str, password: str) -> User:
     name = get_user(app, username).username
     digest = _hasher.hash(check_password(name, password))
     with write(app.engine) as conn:
-        conn.execute(update(users).where(users.c.username == name)
+        conn.execute(sql_update(users).where(users.c.username == name)
                      .values(password_hash=digest, password_changed_at=utcnow()))
         journal.append(conn, actor, "user.password_changed", f"user:{name}")
     return get_user(app, name)
-
-
-def disable(app: App, actor: str, username: str) -> User:
-    """Stop an account from logging in; it stays, with its history, and can be enabled again."""
-    return _set_disabled(app, actor, username, disabled=True)
-
-
-def enable(app: App, actor: str, username: str) -> User:
-    """Let a disabled account log in again (with the password it had)."""
-    return _set_disabled(app, actor, username, disabled=False)
-
-
-def _set_disabled(app: App, actor: str, username: str, *, disabled: bool) -> User:
-    name = canonical(username)
-    with write(app.engine) as conn:
-        current = _find(conn, name)
-        if disabled and current.disabled_at is not None:
-            raise StateError("user.already_disabled", username=name)
-        if not disabled and current.disabled_at is None:
-            raise StateError("user.already_enabled", username=name)
-        conn.execute(update(users).where(users.c.username == name)
-                     .values(disabled_at=utcnow() if disabled else None))
-        journal.append(conn, actor, "user.disabled" if disabled else "user.enabled", f"user:{name}")
-        return _find(conn, name)
 
 
 def get_user(app: App, username: str) -> User:
@@ -140,7 +122,7 @@ def get_user(app: App, username: str) -> User:
 def list_users(app: App) -> list[User]:
     """Every account, disabled ones too, by username."""
     with read(app.engine) as conn:
-        return [_user(r) for r in conn.execute(select(users).order_by(users.c.username))]
+        return [user_from_row(r) for r in conn.execute(select(users).order_by(users.c.username))]
 
 
 def authenticate(app: App, username: str, password: str) -> User | None:
@@ -158,7 +140,7 @@ def authenticate(app: App, username: str, password: str) -> User | None:
         return None
     if _hasher.check_needs_rehash(row.password_hash):  # parameters raised since it was hashed
         _rehash(app, row.username, row.password_hash, password)
-    return _user(row)
+    return user_from_row(row)
 
 
 def _verify(digest: str, password: str) -> bool:
@@ -173,7 +155,7 @@ def _rehash(app: App, username: str, old: str, password: str) -> None:
     """Store a hash with today's parameters, unless the password changed meanwhile."""
     digest = _hasher.hash(nfc(password))
     with write(app.engine) as conn:
-        conn.execute(update(users).where(users.c.username == username, users.c.password_hash == old)
+        conn.execute(sql_update(users).where(users.c.username == username, users.c.password_hash == old)
                      .values(password_hash=digest))
 
 
@@ -181,16 +163,3 @@ def _rehash(app: App, username: str, old: str, password: str) -> None:
 def _dummy_hash() -> str:
     """A hash with the real parameters, so verifying against it costs what a real login costs."""
     return _hasher.hash("publisher: no such account")
-
-
-def _find(conn: Connection, name: str) -> User:
-    row = conn.execute(select(users).where(users.c.username == name)).first()
-    if row is None:
-        raise NotFound("user.not_found", username=name)
-    return _user(row)
-
-
-def _user(row: Any) -> User:
-    return User(id=row.id, username=row.username, display_name=row.display_name, role=Role(row.role),
-                agency=row.agency, created_at=row.created_at, password_changed_at=row.password_changed_at,
-                disabled_at=row.disabled_at)

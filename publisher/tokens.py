@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, insert, select, update
 
 from . import journal
-from .accounts import _user, get_user
+from .accounts import get_user, user_from_row
 from .errors import InputError, NotFound, StateError
 from .models import nfc, utcnow
 from .store.engine import read, write
@@ -149,7 +149,7 @@ def authenticate(app: App, token: str) -> User | None:
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() >= TOUCH_SECONDS:
         with write(app.engine) as conn:
             conn.execute(update(api_tokens).where(api_tokens.c.id == row.token_id).values(last_used_at=now))
-    return _user(row)
+    return user_from_row(row)
 
 
 def _select() -> Any:

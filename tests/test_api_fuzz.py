@@ -14,7 +14,6 @@ slow on purpose); it runs in well under a minute.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -30,7 +29,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from publisher import accounts, posts, tokens
+from publisher import posts, tokens
 from publisher.context import App
 from publisher.dispatch import Dispatcher
 from publisher.models import utcnow
@@ -39,13 +38,8 @@ from publisher.web.app import OPENAPI_URL
 
 from .conftest import POLICY
 from .helpers import add_policy, approved_post
+from .webtools import SECRET, TestClient, add_user
 
-with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; the httpx client still works
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
-
-SECRET = "khóa-bí-mật-chỉ-dùng-cho-thử-nghiệm-0123456789"
-PASSWORD = "Mật-khẩu rất bí mật 2026"
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance]
 
 
@@ -68,7 +62,7 @@ def site(project: Path) -> Iterator[tuple[Any, str]]:
     """The web app on SQLite with data, and an admin's API token."""
     app = App.open(project / "config.toml")
     _data(app)
-    accounts.add_user(app, "quan-tri", "quan-tri", "admin", PASSWORD)
+    add_user(app, "quan-tri", "admin")
     _, token = tokens.create(app, "quan-tri", "quan-tri", label="fuzz")
     yield create_app(app, secret=SECRET), token
     app.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,27 +20,12 @@ from publisher.errors import InputError, NotFound, StateError
 from publisher.models import utcnow
 from publisher.store.engine import read, write
 from publisher.store.schema import api_tokens, metadata
-from publisher.web import create_app
 
 from .conftest import POLICY, ROOT, run_cli
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
+from .webtools import add_user, login_as, web_client
 
 HERE = {"PYTHONPATH": str(ROOT)}
-SECRET = "khóa-bí-mật-chỉ-dùng-cho-thử-nghiệm-0123456789"
-PASSWORD = "Mật-khẩu rất bí mật 2026"
 SHAPE = re.compile(r"pub_[A-Za-z0-9_-]{40}")
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def _add(app, name: str, role: str, **extra: object) -> accounts.User:
-    return accounts.add_user(app, "quan-tri", name, role, PASSWORD, **extra)
-
-
-def _client(app) -> TestClient:
-    return TestClient(create_app(app, secret=SECRET))
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -58,17 +42,10 @@ def _on_disk(app) -> bytes:
     return b"".join(p.read_bytes() for p in files)
 
 
-def _login(client: TestClient, username: str) -> None:
-    token = _CSRF.search(client.get("/login").text).group(1)
-    done = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
-                       follow_redirects=False)
-    assert done.status_code == 303
-
-
 # --- the command line ----------------------------------------------------------------------
 
 def test_cli_add_list_revoke_round_trip(app, project, backend):
-    _add(app, "bao-cao", "admin")
+    add_user(app, "bao-cao", "admin")
     env = {**HERE, "PUBLISHER_DATABASE_URL": backend}
     added = run_cli("--as", "quan-tri", "user", "token", "add", "BAO-CAO", "--label", "báo cáo hằng đêm",
                     "--days", "7", cwd=project, env=env)
@@ -87,7 +64,7 @@ def test_cli_add_list_revoke_round_trip(app, project, backend):
     table = run_cli("--lang", "en", "user", "token", "list", "bao-cao", cwd=project, env=env)
     assert table.returncode == 0 and "Last used" in table.stdout and "active" in table.stdout
 
-    client = _client(app)
+    client = web_client(app)
     me = client.get("/api/v1/me", headers=_bearer(secret))
     assert me.status_code == 200 and me.json()["username"] == "bao-cao" and me.json()["role"] == "admin"
     used = json.loads(run_cli("user", "token", "list", "bao-cao", "--json", cwd=project, env=env).stdout)[0]
@@ -132,8 +109,8 @@ def test_cli_add_list_revoke_round_trip(app, project, backend):
     (("revoke", "bay"), 2, ["bay"]),
 ])
 def test_cli_mistakes_are_one_clear_line(app, project, backend, args, code, words):
-    _add(app, "bao-cao", "editor")
-    _add(app, "da-khoa", "editor")
+    add_user(app, "bao-cao", "editor")
+    add_user(app, "da-khoa", "editor")
     accounts.disable(app, "quan-tri", "da-khoa")
     result = run_cli("user", "token", *args, cwd=project, env={**HERE, "PUBLISHER_DATABASE_URL": backend})
     assert result.returncode == code, result.stderr
@@ -146,7 +123,7 @@ def test_cli_mistakes_are_one_clear_line(app, project, backend, args, code, word
 # --- the library ---------------------------------------------------------------------------------
 
 def test_library_create_list_revoke(app):
-    _add(app, "bao-cao", "auditor")
+    add_user(app, "bao-cao", "auditor")
     made, secret = tokens.create(app, "quan-tri", "bao-cao", label="  đêm  ")
     assert SHAPE.fullmatch(secret) and made.label == "đêm" and made.state() == "active"
     assert made.expires_at - made.created_at == timedelta(days=tokens.DEFAULT_DAYS)
@@ -169,9 +146,9 @@ def test_library_create_list_revoke(app):
 # --- the API with a token --------------------------------------------------------------------------
 
 def test_an_unsafe_api_call_with_a_token_needs_no_csrf(app):
-    _add(app, "bien-tap", "editor", agency="tinh")
+    add_user(app, "bien-tap", "editor", agency="tinh")
     _, secret = tokens.create(app, "quan-tri", "bien-tap")
-    client = _client(app)
+    client = web_client(app)
     created = client.post("/api/v1/policies", json=POLICY, headers=_bearer(secret))
     assert created.status_code == 201, created.text
     assert created.json()["created_by"] == "bien-tap" and created.json()["agency"] == "tinh"
@@ -182,10 +159,10 @@ def test_an_unsafe_api_call_with_a_token_needs_no_csrf(app):
 
 
 def test_a_request_with_a_session_cookie_keeps_the_csrf_check(app):
-    _add(app, "bien-tap", "editor", agency="tinh")
+    add_user(app, "bien-tap", "editor", agency="tinh")
     _, secret = tokens.create(app, "quan-tri", "bien-tap")
-    client = _client(app)
-    _login(client, "bien-tap")
+    client = web_client(app)
+    login_as(app, "bien-tap", client=client)
     refused = client.post("/api/v1/policies", json=POLICY, headers=_bearer(secret))
     assert refused.status_code == 403 and refused.json()["detail"]
     assert client.post("/api/v1/policies", json=POLICY).status_code == 403  # the session alone: CSRF as always
@@ -194,8 +171,8 @@ def test_a_request_with_a_session_cookie_keeps_the_csrf_check(app):
 
 
 def test_wrong_revoked_expired_tokens_and_a_disabled_account_get_401(app):
-    _add(app, "bien-tap", "editor")
-    _add(app, "nghi-viec", "editor")
+    add_user(app, "bien-tap", "editor")
+    add_user(app, "nghi-viec", "editor")
     good, good_secret = tokens.create(app, "quan-tri", "bien-tap")
     revoked, revoked_secret = tokens.create(app, "quan-tri", "bien-tap")
     expired, expired_secret = tokens.create(app, "quan-tri", "bien-tap")
@@ -205,7 +182,7 @@ def test_wrong_revoked_expired_tokens_and_a_disabled_account_get_401(app):
         conn.execute(update(api_tokens).where(api_tokens.c.id == expired.id)
                      .values(expires_at=utcnow() - timedelta(seconds=1)))
     accounts.disable(app, "quan-tri", "nghi-viec")
-    client = _client(app)
+    client = web_client(app)
     assert client.get("/api/v1/me", headers=_bearer(good_secret)).status_code == 200
     wrong = "pub_" + "A" * 40
     for headers in (_bearer(wrong), _bearer(revoked_secret), _bearer(expired_secret), _bearer(disabled_secret),
@@ -215,22 +192,22 @@ def test_wrong_revoked_expired_tokens_and_a_disabled_account_get_401(app):
             assert answer.status_code == 401, (headers, method, path, answer.text)
             assert answer.headers["content-type"].startswith("application/json")
             assert answer.json()["detail"].startswith("Chưa đăng nhập")
-    speaks_english = _client(app)
+    speaks_english = web_client(app)
     speaks_english.cookies.set("lang", "en")
     english = speaks_english.get("/api/v1/me", headers=_bearer(wrong))
     assert english.status_code == 401 and english.json()["detail"].startswith("Not logged in")
     # a wrong token is a 401 even next to a valid session: the header decides alone, never a fallback
-    _login(client, "bien-tap")
+    login_as(app, "bien-tap", client=client)
     assert client.get("/api/v1/me").status_code == 200
     assert client.get("/api/v1/me", headers=_bearer(wrong)).status_code == 401
 
 
 def test_a_token_acts_with_its_accounts_role(app):
-    _add(app, "kiem-tra", "auditor")
-    _add(app, "bien-tap", "editor", agency="tinh")
+    add_user(app, "kiem-tra", "auditor")
+    add_user(app, "bien-tap", "editor", agency="tinh")
     _, auditor = tokens.create(app, "quan-tri", "kiem-tra")
     _, editor = tokens.create(app, "quan-tri", "bien-tap")
-    client = _client(app)
+    client = web_client(app)
     assert client.post("/api/v1/policies", json=POLICY, headers=_bearer(editor)).status_code == 201
     me = client.get("/api/v1/me", headers=_bearer(auditor)).json()
     assert me["role"] == "auditor" and "policy.write" not in me["actions"]
@@ -244,9 +221,9 @@ def test_a_token_acts_with_its_accounts_role(app):
 
 
 def test_pages_ignore_the_token(app):
-    _add(app, "bao-cao", "admin")
+    add_user(app, "bao-cao", "admin")
     _, secret = tokens.create(app, "quan-tri", "bao-cao")
-    client = _client(app)
+    client = web_client(app)
     for path in ("/", "/policies", "/deliveries"):
         answer = client.get(path, headers=_bearer(secret), follow_redirects=False)
         assert answer.status_code == 303 and answer.headers["location"].startswith("/login"), path
@@ -254,7 +231,7 @@ def test_pages_ignore_the_token(app):
 
 
 def test_the_openapi_document_declares_the_bearer_scheme(app):
-    spec = _client(app).get("/api/openapi.json").json()
+    spec = web_client(app).get("/api/openapi.json").json()
     scheme = spec["components"]["securitySchemes"]["bearer"]
     assert scheme["type"] == "http" and scheme["scheme"] == "bearer"
     assert "publisher user token add" in scheme["description"]

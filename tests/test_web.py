@@ -8,7 +8,6 @@ without a socket.
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -26,50 +25,26 @@ from publisher.web.security import CSP, safe_next
 from publisher.web.templating import PACKAGE_TEMPLATES
 
 from .conftest import ROOT, run_cli
+from .webtools import PASSWORD, SECRET, XSS, TestClient, add_user, csrf, post_login, web_client
 
-with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; the httpx client still works
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
+# The names other web tests imported from here before tests/webtools.py existed (test_web_admin.py still may).
+_client, _token, _login, _add = web_client, csrf, post_login, add_user
 
 HERE = {"PYTHONPATH": str(ROOT)}  # the subprocess imports this checkout
-SECRET = "khóa-bí-mật-chỉ-dùng-cho-thử-nghiệm-0123456789"
-PASSWORD = "Mật-khẩu rất bí mật 2026"
-XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def _client(app, *, https: bool = False) -> TestClient:
-    return TestClient(create_app(app, secret=SECRET), base_url="https://testserver" if https else "http://testserver")
-
-
-def _token(html: str) -> str:
-    found = _TOKEN.search(html)
-    assert found, "no CSRF token in the page"
-    return found.group(1)
-
-
-def _login(client: TestClient, username: str, password: str = PASSWORD):
-    token = _token(client.get("/login").text)
-    return client.post("/login", data={"username": username, "password": password, "csrf_token": token},
-                       follow_redirects=False)
-
-
-def _add(app, name: str = "bien-tap", role: str = "editor", **extra: object) -> accounts.User:
-    return accounts.add_user(app, "quan-tri", name, role, PASSWORD, **extra)
 
 
 # --- login, logout, sessions ----------------------------------------------------------------
 
 def test_login_right_wrong_and_disabled(app):
-    _add(app, display_name="Trần Thị Bình")
-    _add(app, "da-khoa", "auditor")
+    add_user(app, display_name="Trần Thị Bình")
+    add_user(app, "da-khoa", "auditor")
     accounts.disable(app, "quan-tri", "da-khoa")
-    client = _client(app)
+    client = web_client(app)
     for name, password in (("bien-tap", PASSWORD + "x"), ("khong-co", PASSWORD), ("da-khoa", PASSWORD)):
-        refused = _login(client, name, password)
+        refused = post_login(client, name, password)
         assert refused.status_code == 400 and "không đúng" in refused.text, name
         assert client.get("/", follow_redirects=False).headers["location"] == "/login"
-    done = _login(client, "BIEN-TAP", PASSWORD)
+    done = post_login(client, "BIEN-TAP", PASSWORD)
     assert done.status_code == 303 and done.headers["location"] == "/"
     page = client.get("/")
     assert page.status_code == 200 and "Xin chào, Trần Thị Bình!" in page.text
@@ -77,12 +52,12 @@ def test_login_right_wrong_and_disabled(app):
 
 
 def test_login_goes_back_to_the_page_asked_for_and_never_elsewhere(app):
-    _add(app)
-    client = _client(app)
+    add_user(app)
+    client = web_client(app)
     redirect = client.get("/?x=1", follow_redirects=False)
     assert redirect.headers["location"] == "/login?next=%2F%3Fx%3D1"
     page = client.get(redirect.headers["location"])
-    token = _token(page.text)
+    token = csrf(page.text)
     assert 'name="next" value="/?x=1"' in page.text
     done = client.post("/login", data={"username": "bien-tap", "password": PASSWORD, "csrf_token": token,
                                        "next": "//evil.example/"}, follow_redirects=False)
@@ -93,11 +68,11 @@ def test_login_goes_back_to_the_page_asked_for_and_never_elsewhere(app):
 
 
 def test_session_cookie_flags(app):
-    _add(app)
+    add_user(app)
     for https in (False, True):
-        client = _client(app, https=https)
+        client = web_client(app, https=https)
         pre = client.get("/login").headers["set-cookie"]
-        done = _login(client, "bien-tap").headers["set-cookie"]
+        done = post_login(client, "bien-tap").headers["set-cookie"]
         for cookie in (pre, done):
             assert cookie.startswith("publisher_session=")
             assert "HttpOnly" in cookie and re.search(r"SameSite=strict", cookie, re.I)
@@ -107,23 +82,23 @@ def test_session_cookie_flags(app):
 
 
 def test_logout_is_a_post_and_ends_the_session(app):
-    _add(app)
-    client = _client(app)
-    _login(client, "bien-tap")
+    add_user(app)
+    client = web_client(app)
+    post_login(client, "bien-tap")
     page = client.get("/")
     assert client.get("/logout").status_code == 405  # a link cannot log anyone out
-    out = client.post("/logout", data={"csrf_token": _token(page.text)}, follow_redirects=False)
+    out = client.post("/logout", data={"csrf_token": csrf(page.text)}, follow_redirects=False)
     assert out.status_code == 303 and out.headers["location"] == "/login"
     assert 'publisher_session=""' in out.headers["set-cookie"] or "Max-Age=0" in out.headers["set-cookie"]
     assert client.get("/", follow_redirects=False).headers["location"] == "/login"
 
 
 def test_a_disabled_account_or_a_new_password_ends_the_session(app):
-    _add(app)
-    _add(app, "truong-phong", "approver")
-    first, second = _client(app), _client(app)
-    _login(first, "bien-tap")
-    _login(second, "truong-phong")
+    add_user(app)
+    add_user(app, "truong-phong", "approver")
+    first, second = web_client(app), web_client(app)
+    post_login(first, "bien-tap")
+    post_login(second, "truong-phong")
     accounts.disable(app, "quan-tri", "bien-tap")
     accounts.set_password(app, "quan-tri", "truong-phong", "một mật khẩu khác hẳn")
     for client in (first, second):
@@ -134,9 +109,9 @@ def test_a_disabled_account_or_a_new_password_ends_the_session(app):
 
 
 def test_a_forged_or_foreign_cookie_is_nobody(app):
-    _add(app)
-    client = _client(app)
-    _login(client, "bien-tap")
+    add_user(app)
+    client = web_client(app)
+    post_login(client, "bien-tap")
     cookie = client.cookies["publisher_session"]
     other = TestClient(create_app(app, secret=SECRET.upper()))  # another installation's secret
     other.cookies.set("publisher_session", cookie)
@@ -148,30 +123,30 @@ def test_a_forged_or_foreign_cookie_is_nobody(app):
 # --- CSRF ------------------------------------------------------------------------------------
 
 def test_every_post_without_a_valid_csrf_token_is_refused(app):
-    _add(app)
-    client, stranger = _client(app), _client(app)
+    add_user(app)
+    client, stranger = web_client(app), web_client(app)
     login_page = client.get("/login")
-    foreign = _token(stranger.get("/login").text)  # a real token, of another session
+    foreign = csrf(stranger.get("/login").text)  # a real token, of another session
     form = {"username": "bien-tap", "password": PASSWORD}
     for token in (None, "", "sai", foreign):
         data = form if token is None else {**form, "csrf_token": token}
         refused = client.post("/login", data=data, follow_redirects=False)
         assert refused.status_code == 403, token
         assert "Không được phép" in refused.text and "chống giả mạo" in refused.text
-    assert TestClient(create_app(app, secret=SECRET)).post("/login", data={**form, "csrf_token": _token(
+    assert TestClient(create_app(app, secret=SECRET)).post("/login", data={**form, "csrf_token": csrf(
         login_page.text)}).status_code == 403  # the token without its cookie
-    assert client.post("/login", data={**form, "csrf_token": _token(login_page.text)},
+    assert client.post("/login", data={**form, "csrf_token": csrf(login_page.text)},
                        follow_redirects=False).status_code == 303
     page = client.get("/")
-    for token in (None, "sai", _token(login_page.text)):  # the pre-session's token is void after login
+    for token in (None, "sai", csrf(login_page.text)):  # the pre-session's token is void after login
         data = {} if token is None else {"csrf_token": token}
         assert client.post("/logout", data=data).status_code == 403
-    assert client.post("/logout", headers={"X-CSRF-Token": _token(page.text)},
+    assert client.post("/logout", headers={"X-CSRF-Token": csrf(page.text)},
                        follow_redirects=False).status_code == 303
 
 
 def test_a_new_route_is_csrf_protected_without_asking(app):
-    _add(app)
+    add_user(app)
     web = create_app(app, secret=SECRET)
 
     @web.api_route("/moi", methods=["POST", "PUT", "PATCH", "DELETE"])
@@ -179,15 +154,15 @@ def test_a_new_route_is_csrf_protected_without_asking(app):
         return {"ok": True}
 
     client = TestClient(web)
-    _login(client, "bien-tap")
-    token = _token(client.get("/").text)
+    post_login(client, "bien-tap")
+    token = csrf(client.get("/").text)
     for method in ("POST", "PUT", "PATCH", "DELETE"):
         assert client.request(method, "/moi", json={"a": 1}).status_code == 403, method
         assert client.request(method, "/moi", headers={"X-CSRF-Token": token}).json() == {"ok": True}
 
 
 def test_a_role_without_the_right_gets_the_403_page(app):
-    _add(app)
+    add_user(app)
     web = create_app(app, secret=SECRET)
 
     @web.get("/chi-quan-tri")
@@ -195,7 +170,7 @@ def test_a_role_without_the_right_gets_the_403_page(app):
         return {"ok": user.username}
 
     client = TestClient(web)
-    _login(client, "bien-tap")
+    post_login(client, "bien-tap")
     refused = client.get("/chi-quan-tri")
     assert refused.status_code == 403 and "Vai trò của bạn không được làm việc này" in refused.text
     assert refused.headers["content-security-policy"] == CSP
@@ -206,22 +181,22 @@ def test_a_role_without_the_right_gets_the_403_page(app):
 # --- the rate limit ----------------------------------------------------------------------------
 
 def test_the_sixth_bad_attempt_is_refused_with_429(app):
-    _add(app)
-    client = _client(app)
+    add_user(app)
+    client = web_client(app)
     for _ in range(5):
-        assert _login(client, "bien-tap", "sai mật khẩu rồi").status_code == 400
-    refused = _login(client, "bien-tap", PASSWORD)  # even the right password: the limit comes first
+        assert post_login(client, "bien-tap", "sai mật khẩu rồi").status_code == 400
+    refused = post_login(client, "bien-tap", PASSWORD)  # even the right password: the limit comes first
     assert refused.status_code == 429 and "thử lại sau 15 phút" in refused.text
     assert 0 < int(refused.headers["retry-after"]) <= 900
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
 def test_the_limit_counts_per_client_address_too(app):
-    _add(app)
-    client = _client(app)
+    add_user(app)
+    client = web_client(app)
     for n in range(5):
-        assert _login(client, f"khong-co-{n}", PASSWORD).status_code == 400
-    assert _login(client, "bien-tap", PASSWORD).status_code == 429
+        assert post_login(client, f"khong-co-{n}", PASSWORD).status_code == 400
+    assert post_login(client, "bien-tap", PASSWORD).status_code == 429
 
 
 def test_the_limiter_window_slides_and_success_forgets_the_name():
@@ -242,12 +217,12 @@ def test_the_limiter_window_slides_and_success_forgets_the_name():
 # --- headers, language, escaping -------------------------------------------------------------------
 
 def test_security_headers_on_every_response(app):
-    _add(app)
-    client = _client(app)
+    add_user(app)
+    client = web_client(app)
     anonymous = [client.get("/login"), client.get("/", follow_redirects=False), client.get("/khong-co"),
                  client.get("/static/web.css"), client.get("/api/openapi.json"), client.get("/api/v1/me"),
                  client.post("/logout")]
-    _login(client, "bien-tap")
+    post_login(client, "bien-tap")
     logged_in = [client.get("/"), client.get("/api/v1/me"), client.get("/lang/en", follow_redirects=False)]
     for response in anonymous + logged_in:
         headers = response.headers
@@ -259,10 +234,10 @@ def test_security_headers_on_every_response(app):
 
 
 def test_no_page_loads_anything_from_elsewhere(app):
-    _add(app)
-    client = _client(app)
+    add_user(app)
+    client = web_client(app)
     pages = [client.get("/login").text]
-    _login(client, "bien-tap")
+    post_login(client, "bien-tap")
     pages.append(client.get("/").text)
     for html in pages:
         assert "<script" not in html and " style=" not in html and "http://" not in html and "https://" not in html
@@ -270,15 +245,15 @@ def test_no_page_loads_anything_from_elsewhere(app):
 
 
 def test_the_language_switch_is_per_client(app):
-    _add(app)
-    english, vietnamese = _client(app), _client(app)
+    add_user(app)
+    english, vietnamese = web_client(app), web_client(app)
     assert "Đăng nhập" in english.get("/login").text
     switched = english.get("/lang/en?next=/login", follow_redirects=False)
     assert switched.status_code == 303 and switched.headers["location"] == "/login"
     assert "Log in" in english.get("/login").text and "<html lang=\"en\">" in english.get("/login").text
     assert "Đăng nhập" in vietnamese.get("/login").text and "Log in" not in vietnamese.get("/login").text
-    _login(english, "bien-tap")
-    _login(vietnamese, "bien-tap")
+    post_login(english, "bien-tap")
+    post_login(vietnamese, "bien-tap")
     assert "Hello, bien-tap!" in english.get("/").text and "Xin chào, bien-tap!" in vietnamese.get("/").text
     assert english.get("/api/v1/me").json()["language"] == "en"
     assert i18n.language() == "vi"  # the process-global language was never touched
@@ -287,9 +262,9 @@ def test_the_language_switch_is_per_client(app):
 
 
 def test_a_script_in_a_display_name_comes_back_inert(app):
-    _add(app, display_name=XSS)
-    client = _client(app)
-    _login(client, "bien-tap")
+    add_user(app, display_name=XSS)
+    client = web_client(app)
+    post_login(client, "bien-tap")
     html = client.get("/").text
     assert "<script>alert" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(&#34;xss&#34;)&lt;/script&gt;" in html
@@ -302,7 +277,7 @@ def test_a_page_of_the_users_templates_folder_wins(app, project: Path):
     (project / "templates" / "web" / "login.html").write_text(
         '{% extends "base.html" %}{% block title %}x{% endblock %}{% block content %}Trang riêng {{ csrf_token }}'
         '{% endblock %}', encoding="utf-8")
-    page = _client(app).get("/login")
+    page = web_client(app).get("/login")
     assert page.status_code == 200 and "Trang riêng" in page.text
 
 
@@ -322,11 +297,11 @@ def test_every_word_the_pages_use_is_in_both_languages():
 # --- the API ---------------------------------------------------------------------------------------
 
 def test_api_me_and_the_openapi_document(app):
-    _add(app, agency="tinh")
-    client = _client(app)
+    add_user(app, agency="tinh")
+    client = web_client(app)
     assert client.get("/api/v1/me").status_code == 401
     assert client.get("/api/v1/me").json()["detail"].startswith("Chưa đăng nhập")
-    _login(client, "bien-tap")
+    post_login(client, "bien-tap")
     me = client.get("/api/v1/me").json()
     assert (me["username"], me["role"], me["agency"], me["language"]) == ("bien-tap", "editor", "tinh", "vi")
     assert "post.write" in me["actions"] and "users.manage" not in me["actions"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import warnings
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,24 +21,17 @@ from markupsafe import escape
 from PIL import Image
 from sqlalchemy import select
 
-from publisher import accounts, i18n, posts
+from publisher import i18n, posts
 from publisher.context import App
 from publisher.models import DeliveryState, PostState, utcnow
 from publisher.store.engine import read
 from publisher.store.schema import journal as journal_table
 from publisher.web.templating import PACKAGE_TEMPLATES
 
-from .conftest import POLICY, screenshot_path, web_server
+from .conftest import POLICY, web_server
 from .helpers import add_policy, delivery
-from .test_web import _client, _token
+from .webtools import XSS, add_user, add_users, browser_login, login_as, shot, watched, web_client
 
-with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; the httpx client still works
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
-
-SECRET = "khóa-bí-mật-chỉ-dùng-cho-thử-nghiệm-0123456789"
-PASSWORD = "Mật-khẩu rất bí mật 2026"
-XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
 CODE = POLICY["code"]
 XA_CODE = "7/2026/QĐ-UBND"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -53,21 +45,8 @@ def app(app: App) -> App:
     """The test config on each backend, two policies (agencies tinh and xa) and one account per role."""
     add_policy(app)
     add_policy(app, XA_CODE, agency="xa")
-    for name, role, agency in USERS:
-        accounts.add_user(app, "quan-tri", name, role, PASSWORD, agency=agency)
+    add_users(app, USERS)
     return app
-
-
-
-
-def _login(app: App, username: str) -> tuple[TestClient, str]:
-    """A client logged in as *username*, and its session's CSRF token."""
-    client = _client(app)
-    token = _token(client.get("/login").text)
-    done = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
-                       follow_redirects=False)
-    assert done.status_code == 303
-    return client, _token(client.get("/").text)
 
 
 def _draft(app: App, author: str = "bien-tap", days: float = 3, text: str = "Mời bà con góp ý dự thảo.",
@@ -107,7 +86,7 @@ def test_the_list_shows_the_waiting_drafts_oldest_first_with_their_preview(app):
     approved = _draft(app, text="Đã duyệt rồi.")
     posts.approve(app, "truong-phong", approved)
     _draft(app, code=XA_CODE, agency="xa", channels=("xa-fanpage",))  # another agency's
-    client, _ = _login(app, "truong-phong")
+    client, _ = login_as(app, "truong-phong")
     page = client.get("/approvals")
     assert page.status_code == 200 and "Bài chờ duyệt" in page.text
     assert _ids(page.text) == [sooner, later]  # oldest publish time first; nothing approved, nothing of xa
@@ -144,7 +123,7 @@ def test_the_list_shows_the_waiting_drafts_oldest_first_with_their_preview(app):
 
 def test_approving_queues_the_deliveries_journalled_with_the_approver(app):
     pid = _draft(app)
-    client, token = _login(app, "truong-phong")
+    client, token = login_as(app, "truong-phong")
     done = client.post(f"/approvals/{pid}/approve", data={"csrf_token": token}, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == f"/approvals/{pid}?done=approved"
     post = posts.get(app, pid)
@@ -175,7 +154,7 @@ def test_approving_queues_the_deliveries_journalled_with_the_approver(app):
 
 def test_an_approver_cannot_approve_their_own_post_and_nothing_changes(app):
     pid = _draft(app, author="truong-phong")
-    client, token = _login(app, "truong-phong")
+    client, token = login_as(app, "truong-phong")
     page = client.get(f"/approvals/{pid}").text
     assert 'id="approve"' not in page and 'id="own-post"' in page
     refused = client.post(f"/approvals/{pid}/approve", data={"csrf_token": token})
@@ -186,7 +165,7 @@ def test_an_approver_cannot_approve_their_own_post_and_nothing_changes(app):
     post = posts.get(app, pid)
     assert post.state == PostState.DRAFT and post.approver is None and posts.frozen(app, pid) == {}
     assert _events(app, "post.approved") == []
-    other, other_token = _login(app, "quan-tri")  # someone else may
+    other, other_token = login_as(app, "quan-tri")  # someone else may
     assert other.post(f"/approvals/{pid}/approve", data={"csrf_token": other_token},
                       follow_redirects=False).status_code == 303
 
@@ -195,7 +174,7 @@ def test_an_approver_cannot_approve_their_own_post_and_nothing_changes(app):
 
 def test_sending_back_keeps_the_draft_and_shows_the_comment_to_the_editor(app):
     pid = _draft(app)
-    client, token = _login(app, "truong-phong")
+    client, token = login_as(app, "truong-phong")
     comment = "Đề nghị bổ sung thời hạn góp ý\nvà địa chỉ gửi ý kiến."
     done = client.post(f"/approvals/{pid}/return", data={"csrf_token": token, "comment": comment},
                        follow_redirects=False)
@@ -204,7 +183,7 @@ def test_sending_back_keeps_the_draft_and_shows_the_comment_to_the_editor(app):
     assert posts.get(app, pid).state == PostState.DRAFT
     assert _events(app, "post.returned") == [("truong-phong", f"post:{pid}",
                                               {"author": "bien-tap", "comment": comment})]
-    editor, _ = _login(app, "bien-tap")
+    editor, _ = login_as(app, "bien-tap")
     page = editor.get(f"/approvals/{pid}")
     assert page.status_code == 200 and comment in page.text and "Trả lại bởi truong-phong" in page.text
     assert 'id="approve"' not in page.text and 'id="return"' not in page.text and "<textarea" not in page.text
@@ -220,7 +199,7 @@ def test_sending_back_keeps_the_draft_and_shows_the_comment_to_the_editor(app):
 
 def test_a_blank_comment_is_refused(app):
     pid = _draft(app)
-    client, token = _login(app, "truong-phong")
+    client, token = login_as(app, "truong-phong")
     for comment in ("", "   \n  "):
         refused = client.post(f"/approvals/{pid}/return", data={"csrf_token": token, "comment": comment})
         assert refused.status_code == 400 and "không được để trống" in refused.text
@@ -240,22 +219,10 @@ def test_a_blank_comment_is_refused(app):
 
 # --- walls ---------------------------------------------------------------------------------------------
 
-def test_every_post_without_the_csrf_token_is_refused(app):
-    pid = _draft(app)
-    client, _ = _login(app, "truong-phong")
-    for path in (f"/approvals/{pid}/approve", f"/approvals/{pid}/return", f"/api/v1/approvals/{pid}/approve",
-                 f"/api/v1/approvals/{pid}/return"):
-        for data in ({"comment": "ý kiến"}, {"comment": "ý kiến", "csrf_token": "sai"}):
-            assert client.post(path, data=data).status_code == 403, path
-        assert client.post(path, json={"comment": "ý kiến"}, headers={"X-CSRF-Token": "sai"}).status_code == 403
-        assert client.post(path, json={"comment": "ý kiến"}).status_code == 403
-    assert posts.get(app, pid).state == PostState.DRAFT and _events(app, "post.returned") == []
-
-
 @pytest.mark.parametrize("name", ["bien-tap", "kiem-tra"])
 def test_editors_and_auditors_read_but_may_not_approve_or_send_back(app, name):
     pid = _draft(app, author="quan-tri")
-    client, token = _login(app, name)
+    client, token = login_as(app, name)
     page = client.get(f"/approvals/{pid}")
     assert page.status_code == 200 and "<form class=\"approval-action\"" not in page.text
     for action in ("approve", "return"):
@@ -271,7 +238,7 @@ def test_editors_and_auditors_read_but_may_not_approve_or_send_back(app, name):
 def test_an_agency_bound_approver_never_sees_another_agencys_post(app):
     tinh = _draft(app)
     xa = _draft(app, code=XA_CODE, agency="xa", channels=("xa-fanpage",))
-    client, token = _login(app, "xa-duyet")
+    client, token = login_as(app, "xa-duyet")
     assert _ids(client.get("/approvals").text) == [xa]
     assert [p["id"] for p in client.get("/api/v1/approvals").json()["items"]] == [xa]
     for path in (f"/approvals/{tinh}", f"/approvals/{tinh}/image/0", f"/api/v1/approvals/{tinh}"):
@@ -280,13 +247,13 @@ def test_an_agency_bound_approver_never_sees_another_agencys_post(app):
     assert client.post(f"/approvals/{tinh}/return", data={"csrf_token": token, "comment": "x"}).status_code == 404
     assert client.post(f"/api/v1/approvals/{tinh}/approve", headers={"X-CSRF-Token": token}).status_code == 404
     assert posts.get(app, tinh).state == PostState.DRAFT
-    everyone, _ = _login(app, "quan-tri")  # an account of every agency sees both
+    everyone, _ = login_as(app, "quan-tri")  # an account of every agency sees both
     assert sorted(_ids(everyone.get("/approvals").text)) == sorted([tinh, xa])
 
 
 def test_script_in_a_variable_or_a_comment_comes_back_inert(app):
     pid = _draft(app, text=f"Nội dung {XSS}")
-    client, token = _login(app, "truong-phong")
+    client, token = login_as(app, "truong-phong")
     client.post(f"/approvals/{pid}/return", data={"csrf_token": token, "comment": f"Sửa {XSS}"})
     for html in (client.get("/approvals").text, client.get(f"/approvals/{pid}").text):
         assert "<script>alert" not in html and "<img src=x" not in html
@@ -296,7 +263,7 @@ def test_script_in_a_variable_or_a_comment_comes_back_inert(app):
 
 
 def test_the_openapi_document_describes_the_approvals_api(app):
-    spec = _client(app).get("/api/openapi.json").json()
+    spec = web_client(app).get("/api/openapi.json").json()
     paths = spec["paths"]
     assert {"/api/v1/approvals", "/api/v1/approvals/{post_id}", "/api/v1/approvals/{post_id}/approve",
             "/api/v1/approvals/{post_id}/return"} <= set(paths)
@@ -327,14 +294,11 @@ def test_every_word_the_approvals_pages_use_is_in_both_languages():
 # --- a real browser ----------------------------------------------------------------------------------
 
 
-
-
-
 @pytest.fixture
 def site(project: Path, sqlite_app: App) -> Iterator[tuple[str, App, int]]:
     """``publisher web`` on a free loopback port, with an editor's draft waiting for an approver."""
-    accounts.add_user(sqlite_app, "quan-tri", "bien-tap", "editor", PASSWORD, display_name="Trần Thị Bình")
-    accounts.add_user(sqlite_app, "quan-tri", "truong-phong", "approver", PASSWORD, display_name="Nguyễn Văn Duyệt")
+    add_user(sqlite_app, "bien-tap", "editor", display_name="Trần Thị Bình")
+    add_user(sqlite_app, "truong-phong", "approver", display_name="Nguyễn Văn Duyệt")
     add_policy(sqlite_app, key_points=["Hỗ trợ 100% học phí", "Ưu tiên học sinh dân tộc thiểu số"])
     pid = _draft(sqlite_app, text="Mời bà con góp ý dự thảo nghị quyết hỗ trợ học phí.")
     with web_server(project) as url:
@@ -344,16 +308,8 @@ def site(project: Path, sqlite_app: App) -> Iterator[tuple[str, App, int]]:
 def test_an_approver_previews_and_approves_an_editors_draft_in_a_browser(site: tuple[str, App, int],
                                                                          browser: Any) -> None:
     url, opened, pid = site
-    page = browser.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # e.g. a CSP violation
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    try:
-        page.goto(f"{url}/login")
-        page.fill("#username", "truong-phong")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+    with watched(browser) as (page, _):  # the strict CSP blocks nothing the pages need, no request fails
+        browser_login(page, url, "truong-phong")
         page.goto(f"{url}/approvals")
         page.wait_for_load_state("networkidle")
         assert page.locator("section.approval").count() == 1
@@ -361,21 +317,18 @@ def test_an_approver_previews_and_approves_an_editors_draft_in_a_browser(site: t
         image.scroll_into_view_if_needed()
         page.wait_for_function("document.querySelector('.approval-images img').complete")
         width = image.evaluate("img => img.naturalWidth")
-        page.screenshot(path=str(screenshot_path("web-approvals")), full_page=True)
+        shot(page, "web-approvals")
         page.click(f"#post-{pid} h2 a")
         page.wait_for_load_state()
         assert "Mời bà con góp ý dự thảo" in page.inner_text(".approval-preview")
-        page.screenshot(path=str(screenshot_path("web-approval-detail")), full_page=True)
+        shot(page, "web-approval-detail")
         page.click("#approve")
         page.wait_for_load_state()
         shown = page.inner_text("main")
         links = page.locator("a[href^='/deliveries/']").count()
         colour = page.evaluate("getComputedStyle(document.querySelector('.post-state')).backgroundColor")
-        page.screenshot(path=str(screenshot_path("web-approval-approved")), full_page=True)
-    finally:
-        page.close()
+        shot(page, "web-approval-approved")
     assert width > 100  # the infographic loaded (a broken image has naturalWidth 0)
     assert "Đã phê duyệt bài" in shown and "đã duyệt" in shown and links == 2
     assert posts.get(opened, pid).state == PostState.APPROVED and posts.get(opened, pid).approver == "truong-phong"
     assert colour not in ("", "rgba(0, 0, 0, 0)")  # web.css's approvals rules are loaded
-    assert errors == []  # the strict CSP blocked nothing the pages need

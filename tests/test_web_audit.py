@@ -11,7 +11,6 @@ import csv
 import hashlib
 import io
 import re
-import warnings
 import zipfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -21,24 +20,16 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from publisher import accounts, i18n
+from publisher import i18n
 from publisher.context import App
 from publisher.dispatch import Dispatcher
 from publisher.store.engine import write
 from publisher.web.templating import PACKAGE_TEMPLATES
 
-from .conftest import screenshot_path, web_server
+from .conftest import web_server
 from .helpers import add_policy, approved_post
-from .test_web import _client
+from .webtools import XSS, add_user, add_users, browser_login, login_as, shot, watched, web_client
 
-with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; the httpx client still works
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
-
-SECRET = "khóa-bí-mật-chỉ-dùng-cho-thử-nghiệm-0123456789"
-PASSWORD = "Mật-khẩu rất bí mật 2026"
-XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 TITLE = "Nghị quyết hỗ trợ học phí cho học sinh vùng khó khăn"
 XA_CODE = "7/2026/QĐ-UBND"
 USERS = (("bien-tap", "editor", "tinh"), ("truong-phong", "approver", "tinh"), ("kiem-tra", "auditor", None),
@@ -65,21 +56,9 @@ def _world(opened: App) -> dict[str, Any]:
 def app(project: Path, backend: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
     monkeypatch.setenv("PUBLISHER_DATABASE_URL", backend)
     opened = App.open(project / "config.toml")
-    for name, role, agency in USERS:
-        accounts.add_user(opened, "quan-tri", name, role, PASSWORD, agency=agency)
+    add_users(opened, USERS)
     yield opened
     opened.close()
-
-
-
-def _login(app: App, username: str) -> TestClient:
-    client = _client(app)
-    token = _TOKEN.search(client.get("/login").text)
-    assert token
-    done = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token.group(1)},
-                       follow_redirects=False)
-    assert done.status_code == 303
-    return client
 
 
 def _seqs(html: str) -> list[int]:
@@ -95,7 +74,7 @@ def _csv(response: Any) -> list[dict[str, str]]:
 
 def test_the_journal_lists_entries_newest_first_and_filters_work(app):
     world = _world(app)
-    client = _login(app, "kiem-tra")
+    client, _ = login_as(app, "kiem-tra")
     page = client.get("/audit")
     assert page.status_code == 200 and "Sổ nhật ký kiểm tra" in page.text
     all_seqs = _seqs(page.text)
@@ -130,7 +109,7 @@ def test_the_journal_is_paginated_a_hundred_a_page(app):
     add_policy(app)
     for _ in range(30):
         approved_post(app, at=datetime.now(app.config.timezone) + timedelta(days=1))
-    client = _login(app, "quan-tri")
+    client, _ = login_as(app, "quan-tri")
     first = client.get("/audit").text
     total = client.get("/api/v1/journal").json()["total"]
     assert total > 120 and len(_seqs(first)) == 100 and 'rel="next" href="/audit?page=2"' in first
@@ -143,7 +122,7 @@ def test_the_journal_is_paginated_a_hundred_a_page(app):
 
 def test_the_csv_has_a_bom_reads_as_utf8_and_honours_the_filters(app):
     _world(app)
-    client = _login(app, "kiem-tra")
+    client, _ = login_as(app, "kiem-tra")
     page = client.get("/audit", params={"event": "policy."}).text
     assert 'href="/audit/journal.csv?event=policy."' in page and "Tải CSV" in page
     response = client.get("/audit/journal.csv", params={"event": "policy."})
@@ -161,7 +140,7 @@ def test_the_csv_has_a_bom_reads_as_utf8_and_honours_the_filters(app):
 
 def test_the_chain_shows_intact_then_the_tampered_entry(app):
     _world(app)
-    client = _login(app, "kiem-tra")
+    client, _ = login_as(app, "kiem-tra")
     page = client.get("/audit").text
     verify = client.get("/api/v1/journal/verify").json()
     assert verify["ok"] is True and verify["broken"] is None
@@ -177,7 +156,7 @@ def test_the_chain_shows_intact_then_the_tampered_entry(app):
     verify = client.get("/api/v1/journal/verify").json()
     assert verify["ok"] is False and verify["head"] is None
     assert (verify["broken"]["seq"], verify["broken"]["reason"]) == (3, "edited")
-    english = _login(app, "kiem-tra")
+    english, _ = login_as(app, "kiem-tra")
     english.get("/lang/en")
     assert "was altered" in english.get("/api/v1/journal/verify").json()["message"]
 
@@ -188,7 +167,7 @@ def test_the_coverage_page_shows_the_figure_and_an_svg_chart(app):
     _world(app)
     add_policy(app, "20/2026/NQ-HĐND", consultation_opens=_today(app))  # in scope, nothing queued
     year = str(datetime.now(app.config.timezone).year)
-    client = _login(app, "kiem-tra")
+    client, _ = login_as(app, "kiem-tra")
     page = client.get("/audit/coverage", params={"year": year})
     assert page.status_code == 200 and "Báo cáo tỷ lệ truyền thông chính sách" in page.text
     assert "66,7%" in page.text and "2/3" in page.text and "CHƯA ĐẠT" in page.text
@@ -211,7 +190,7 @@ def test_the_coverage_page_shows_the_figure_and_an_svg_chart(app):
 
 def test_the_dossier_downloads_as_a_zip_whose_sums_match(app):
     world = _world(app)
-    client = _login(app, "kiem-tra")
+    client, _ = login_as(app, "kiem-tra")
     response = client.get(f"/audit/dossier/{world['tinh'].id}")
     assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
     disposition = response.headers["content-disposition"]
@@ -229,7 +208,7 @@ def test_the_dossier_downloads_as_a_zip_whose_sums_match(app):
 
 def test_an_agency_bound_auditor_sees_only_their_agency(app):
     world = _world(app)
-    xa = _login(app, "xa-kiem-tra")
+    xa, _ = login_as(app, "xa-kiem-tra")
     items = xa.get("/api/v1/journal").json()["items"]
     subjects = {e["subject"] for e in items}
     xa_post = next(e["subject"] for e in items if e["event"] == "post.created")
@@ -238,7 +217,7 @@ def test_an_agency_bound_auditor_sees_only_their_agency(app):
     assert "user:" not in page and "agency:tinh" not in page and TITLE not in page
     csv_rows = _csv(xa.get("/audit/journal.csv"))
     assert {r["subject"] for r in csv_rows} == subjects
-    tinh_entry = next(e["seq"] for e in _login(app, "kiem-tra").get("/api/v1/journal").json()["items"]
+    tinh_entry = next(e["seq"] for e in login_as(app, "kiem-tra")[0].get("/api/v1/journal").json()["items"]
                       if e["subject"] == f"policy:{world['tinh'].id}")
     assert xa.get(f"/audit/entry/{tinh_entry}").status_code == 404
     assert xa.get(f"/audit/dossier/{world['tinh'].id}").status_code == 404
@@ -247,13 +226,13 @@ def test_an_agency_bound_auditor_sees_only_their_agency(app):
     assert XA_CODE in coverage and "12/2026/NQ-HĐND" not in coverage and "100%" in coverage
     api = xa.get("/api/v1/coverage", params={"agency": "tinh"}).json()
     assert api["agency"] == "xa" and [p["code"] for p in api["policies"]] == [XA_CODE]
-    everyone = _login(app, "kiem-tra").get("/api/v1/journal", params={"subject": "user:"}).json()
+    everyone = login_as(app, "kiem-tra")[0].get("/api/v1/journal", params={"subject": "user:"}).json()
     assert everyone["total"] == len(USERS)  # accounts of every agency see the user entries
 
 
 def test_a_script_in_a_payload_comes_back_inert(app):
     add_policy(app, "99/2026/NQ-HĐND", title=f"Chính sách {XSS}", summary=f"Tóm tắt {XSS}")
-    client = _login(app, "kiem-tra")
+    client, _ = login_as(app, "kiem-tra")
     seq = client.get("/api/v1/journal", params={"event": "policy.created"}).json()["items"][0]["seq"]
     for html in (client.get("/audit").text, client.get(f"/audit/entry/{seq}").text,
                  client.get("/audit/coverage").text):
@@ -262,23 +241,8 @@ def test_a_script_in_a_payload_comes_back_inert(app):
     assert XSS in client.get("/api/v1/journal").json()["items"][0]["payload"]["title"]
 
 
-def test_every_role_reads_and_a_visitor_is_sent_to_login(app):
-    _world(app)
-    for name, _, _ in USERS:
-        client = _login(app, name)
-        for path in ("/audit", "/audit/coverage", "/audit/journal.csv", "/api/v1/journal",
-                     "/api/v1/journal/verify", "/api/v1/coverage"):
-            assert client.get(path).status_code == 200, (name, path)
-    visitor = _client(app)
-    for path in ("/audit", "/audit/coverage", "/audit/journal.csv", "/audit/dossier/1", "/audit/entry/1"):
-        sent = visitor.get(path, follow_redirects=False)
-        assert sent.status_code == 303 and sent.headers["location"].startswith("/login?next=%2Faudit"), path
-    for path in ("/api/v1/journal", "/api/v1/journal/verify", "/api/v1/coverage"):
-        assert visitor.get(path).status_code == 401
-
-
 def test_the_openapi_document_lists_the_audit_api(app):
-    spec = _client(app).get("/api/openapi.json").json()
+    spec = web_client(app).get("/api/openapi.json").json()
     assert {"/api/v1/journal", "/api/v1/journal/verify", "/api/v1/coverage"} <= set(spec["paths"])
     assert all(path.startswith("/api/") for path in spec["paths"])
     assert {"JournalPage", "JournalEntryOut", "VerificationOut", "CoverageOut"} <= set(spec["components"]["schemas"])
@@ -300,13 +264,10 @@ def test_every_word_the_audit_pages_use_is_in_both_languages():
 # --- a real browser ----------------------------------------------------------------------------------
 
 
-
-
-
 @pytest.fixture
 def site(project: Path, sqlite_app: App) -> Iterator[str]:
     """``publisher web`` on a free loopback port over published posts, with an auditor account."""
-    accounts.add_user(sqlite_app, "quan-tri", "kiem-tra", "auditor", PASSWORD, display_name="Lê Văn Kiểm")
+    add_user(sqlite_app, "kiem-tra", "auditor", display_name="Lê Văn Kiểm")
     _world(sqlite_app)
     with web_server(project) as url:
         yield url
@@ -314,20 +275,12 @@ def site(project: Path, sqlite_app: App) -> Iterator[str]:
 
 def test_an_auditor_reads_the_journal_downloads_the_csv_and_sees_the_chart(site: str, browser: Any,
                                                                             tmp_path: Path) -> None:
-    page = browser.new_page(accept_downloads=True)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # e.g. a CSP violation
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    try:
-        page.goto(f"{site}/login")
-        page.fill("#username", "kiem-tra")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+    with watched(browser, accept_downloads=True) as (page, _):  # the strict CSP blocks nothing, no request fails
+        browser_login(page, site, "kiem-tra")
         page.goto(f"{site}/audit")
         assert "Chuỗi băm toàn vẹn" in page.inner_text("#verify")
         assert page.locator("table.audit-journal tbody tr").count() > 10
-        page.screenshot(path=str(screenshot_path("web-audit-journal")), full_page=True)
+        shot(page, "web-audit-journal")
         with page.expect_download() as info:
             page.click("#csv")
         saved = tmp_path / info.value.suggested_filename
@@ -338,11 +291,8 @@ def test_an_auditor_reads_the_journal_downloads_the_csv_and_sees_the_chart(site:
         assert chart.is_visible() and chart.bounding_box()["height"] > 100
         bar = page.evaluate("getComputedStyle(document.querySelector('#chart rect')).fill")
         figure = page.inner_text("#figure")
-        page.screenshot(path=str(screenshot_path("web-audit-coverage")), full_page=True)
-    finally:
-        page.close()
+        shot(page, "web-audit-coverage")
     data = saved.read_bytes()
     assert saved.name.startswith("nhat-ky-") and data.startswith(b"\xef\xbb\xbf")
     assert TITLE in data.decode("utf-8-sig")
     assert "100%" in figure and bar not in ("", "rgb(0, 0, 0)")  # web.css coloured the bars
-    assert errors == []  # the strict CSP blocked nothing the pages need

@@ -11,7 +11,6 @@ Every case with a database runs on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -20,28 +19,20 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from publisher import accounts, i18n
+from publisher import i18n
 from publisher.channels import registry
 from publisher.channels.outbox import OutboxChannel
 from publisher.context import App
 from publisher.dispatch import Dispatcher
 from publisher.errors import ContentRejected
 from publisher.models import DeliveryState, utcnow
-from publisher.web import create_app
 from publisher.web.templating import PACKAGE_TEMPLATES
 
-from .conftest import BASE_CONFIG, screenshot_path, web_server
+from .conftest import BASE_CONFIG, web_server
 from .helpers import Clock, add_policy, approved_post, delivery
-from .test_web import _token
-
-with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; the httpx client still works
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
+from .webtools import XSS, add_user, add_users, browser_login, login_as, shot, watched, web_client
 
 S = DeliveryState
-SECRET = "khóa-bí-mật-chỉ-dùng-cho-thử-nghiệm-0123456789"
-PASSWORD = "Mật-khẩu rất bí mật 2026"
-XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
 CODE2 = "15/2026/NQ-HĐND"
 XA_CODE = "7/2026/QĐ-UBND"
 SCRIPT: list[BaseException] = []
@@ -74,9 +65,7 @@ def app(project: Path, backend: str, monkeypatch: pytest.MonkeyPatch) -> Iterato
     add_policy(opened)
     add_policy(opened, CODE2)
     add_policy(opened, XA_CODE, agency="xa")
-    for name, role, agency in (("bien-tap", "editor", "tinh"), ("kiem-tra", "auditor", None),
-                               ("xa-bien-tap", "editor", "xa")):
-        accounts.add_user(opened, "quan-tri", name, role, PASSWORD, agency=agency)
+    add_users(opened, (("bien-tap", "editor", "tinh"), ("kiem-tra", "auditor", None), ("xa-bien-tap", "editor", "xa")))
     yield opened
     opened.close()
 
@@ -102,16 +91,6 @@ def _data(app: App) -> dict[str, int]:
     return {"published": published, "failed": failed, "late": late, "early": early, "xa": xa}
 
 
-
-def _login(app: App, username: str) -> TestClient:
-    client = TestClient(create_app(app, secret=SECRET))
-    token = _token(client.get("/login").text)
-    done = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
-                       follow_redirects=False)
-    assert done.status_code == 303
-    return client
-
-
 def _cells(html: str) -> dict[str, list[int]]:
     """Day (YYYY-MM-DD) -> the delivery ids linked from its cell, in order."""
     cells = re.findall(r'<td class="cal-day[^"]*" data-date="([\d-]+)">(.*?)</td>', html, re.S)
@@ -132,7 +111,7 @@ def _shown(cells: dict[str, list[int]]) -> set[int]:
 
 def test_each_delivery_sits_on_its_local_day(app):
     ids = _data(app)
-    client = _login(app, "bien-tap")
+    client, _ = login_as(app, "bien-tap")
     december = client.get("/calendar", params={"date": "2026-12-15"})
     assert december.status_code == 200 and "Lịch đăng bài" in december.text and "Tháng 12 năm 2026" in december.text
     cells = _cells(december.text)
@@ -159,7 +138,7 @@ def test_each_delivery_sits_on_its_local_day(app):
 
 def test_the_week_starts_on_monday_and_shows_seven_days(app):
     ids = _data(app)
-    client = _login(app, "bien-tap")
+    client, _ = login_as(app, "bien-tap")
     page = client.get("/calendar", params={"view": "week", "date": "2027-01-01"})
     assert page.status_code == 200 and "Tuần từ 28/12/2026 đến 03/01/2027" in page.text
     cells = _cells(page.text)
@@ -179,7 +158,7 @@ def test_the_week_starts_on_monday_and_shows_seven_days(app):
 
 
 def test_previous_and_next_cross_the_year_and_keep_the_filters(app):
-    client = _login(app, "bien-tap")
+    client, _ = login_as(app, "bien-tap")
     december = client.get("/calendar", params={"date": "2026-12-10", "channel": "portal", "state": "queued"}).text
     following = re.search(r'rel="next" href="([^"]+)"', december).group(1).replace("&amp;", "&")
     assert following == "/calendar?view=month&date=2027-01-01&channel=portal&state=queued"
@@ -199,7 +178,7 @@ def test_previous_and_next_cross_the_year_and_keep_the_filters(app):
 
 def test_the_filters_by_channel_and_state(app):
     ids = _data(app)
-    client = _login(app, "bien-tap")
+    client, _ = login_as(app, "bien-tap")
     jan = {"date": "2027-01-01"}
     assert _shown(_cells(client.get("/calendar", params={**jan, "channel": "portal"}).text)) == {ids["published"]}
     only_failed = client.get("/calendar", params={**jan, "state": "failed"}).text
@@ -219,7 +198,7 @@ def test_a_crowded_day_shows_the_first_items_and_counts_the_rest(app):
     made = []
     for n in range(6):
         made += approved_post(app, channels=("portal",), at=start + timedelta(minutes=10 * n), template="thong-qua")
-    client = _login(app, "kiem-tra")
+    client, _ = login_as(app, "kiem-tra")
     month = client.get("/calendar", params={"date": "2027-02-01"}).text
     assert _cells(month)["2027-02-10"] == made[:4] and "+2 nữa" in month
     week = client.get("/calendar", params={"view": "week", "date": "2027-02-10"}).text
@@ -230,7 +209,7 @@ def test_the_whole_range_is_read_with_one_query(app):
     _data(app)
     for day in range(1, 28, 3):
         approved_post(app, channels=("portal",), at=utc(2027, 3, day, 2, 0), template="thong-qua")
-    client = _login(app, "kiem-tra")
+    client, _ = login_as(app, "kiem-tra")
     seen: list[str] = []
 
     def count(conn, cursor, statement, *args):
@@ -250,17 +229,17 @@ def test_the_whole_range_is_read_with_one_query(app):
 
 def test_an_agency_bound_user_sees_only_their_agencys_deliveries(app):
     ids = _data(app)
-    xa = _login(app, "xa-bien-tap")
+    xa, _ = login_as(app, "xa-bien-tap")
     page = xa.get("/calendar", params={"date": "2027-01-01"}).text
     assert _shown(_cells(page)) == {ids["xa"]} and '<option value="portal">' not in page
     assert '<option value="xa-fanpage">' in page
     assert _shown(_cells(xa.get("/calendar", params={"date": "2027-01-01", "channel": "portal"}).text)) == set()
     api = xa.get("/api/v1/calendar", params={"from": "2026-12-01", "to": "2027-01-31"}).json()
     assert [i["id"] for i in api["items"]] == [ids["xa"]]
-    everyone = _login(app, "kiem-tra")  # an account of every agency sees all of them
+    everyone, _ = login_as(app, "kiem-tra")  # an account of every agency sees all of them
     assert _shown(_cells(everyone.get("/calendar", params={"date": "2027-01-01"}).text)) == {
         ids["early"], ids["published"], ids["failed"], ids["xa"]}
-    anonymous = TestClient(create_app(app, secret=SECRET))
+    anonymous = web_client(app)
     assert anonymous.get("/calendar", follow_redirects=False).headers["location"].startswith("/login")
     assert anonymous.get("/api/v1/calendar", params={"from": "2027-01-01", "to": "2027-01-02"}).status_code == 401
 
@@ -268,7 +247,7 @@ def test_an_agency_bound_user_sees_only_their_agencys_deliveries(app):
 def test_a_policy_code_with_script_comes_back_inert(app):
     add_policy(app, XSS, title=f"Chính sách {XSS}")
     [did] = approved_post(app, channels=("portal",), code=XSS, at=utc(2027, 1, 8, 2, 0), template="thong-qua")
-    client = _login(app, "bien-tap")
+    client, _ = login_as(app, "bien-tap")
     html = client.get("/calendar", params={"date": "2027-01-08"}).text
     assert _cells(html)["2027-01-08"] == [did]
     assert "<script>alert" not in html and "<img src=x" not in html
@@ -280,7 +259,7 @@ def test_a_policy_code_with_script_comes_back_inert(app):
 @pytest.mark.parametrize("value", ["2027-13-01", "2027-02-30", "abc", "2027-1-1", "20270101", "0001-01-01",
                                    "9999-12-31", "<script>x</script>"])
 def test_a_bad_date_is_a_400_page_that_says_why(app, value):
-    client = _login(app, "bien-tap")
+    client, _ = login_as(app, "bien-tap")
     page = client.get("/calendar", params={"date": value})
     assert page.status_code == 400 and "Ngày không hợp lệ" in page.text and "NNNN-TT-NN" in page.text
     assert "<script>x" not in page.text
@@ -292,7 +271,7 @@ def test_a_bad_date_is_a_400_page_that_says_why(app, value):
 
 def test_the_api_gives_local_days_and_times_and_checks_the_range(app):
     ids = _data(app)
-    client = _login(app, "bien-tap")
+    client, _ = login_as(app, "bien-tap")
     answer = client.get("/api/v1/calendar", params={"from": "2026-12-31", "to": "2027-01-06"})
     assert answer.status_code == 200
     body = answer.json()
@@ -325,7 +304,7 @@ def test_the_api_gives_local_days_and_times_and_checks_the_range(app):
 
 
 def test_the_openapi_document_describes_the_calendar_api(app):
-    spec = TestClient(create_app(app, secret=SECRET)).get("/api/openapi.json").json()
+    spec = web_client(app).get("/api/openapi.json").json()
     operation = spec["paths"]["/api/v1/calendar"]["get"]
     assert {p["name"] for p in operation["parameters"]} == {"from", "to", "channel", "state"}
     assert {"200", "400", "401", "403", "422"} <= set(operation["responses"])
@@ -358,13 +337,10 @@ def test_every_word_the_calendar_uses_is_in_both_languages():
 # --- a real browser ----------------------------------------------------------------------------------
 
 
-
-
-
 @pytest.fixture
 def site(project: Path, sqlite_app: App) -> Iterator[tuple[str, App]]:
     """``publisher web`` on a free loopback port over this month's published and queued deliveries."""
-    accounts.add_user(sqlite_app, "quan-tri", "bien-tap", "editor", PASSWORD, display_name="Trần Thị Bình")
+    add_user(sqlite_app, "bien-tap", "editor", display_name="Trần Thị Bình")
     add_policy(sqlite_app)
     approved_post(sqlite_app)
     Dispatcher(sqlite_app, "may-1").run_once()
@@ -377,26 +353,18 @@ def site(project: Path, sqlite_app: App) -> Iterator[tuple[str, App]]:
 
 def test_an_editor_reads_the_calendar_by_month_and_week_in_a_browser(site: tuple[str, App], browser: Any) -> None:
     url, opened = site
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # e.g. a CSP violation
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    try:
-        page.goto(f"{url}/login")
-        page.fill("#username", "bien-tap")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+    with watched(browser, viewport={"width": 1400, "height": 900}) as (page, _):  # the CSP blocks nothing needed
+        browser_login(page, url, "bien-tap")
         page.goto(f"{url}/calendar")
         month_items = page.locator("a.cal-item").count()
-        page.screenshot(path=str(screenshot_path("web-calendar-month")), full_page=True)
+        shot(page, "web-calendar-month")
         colour = page.evaluate("getComputedStyle(document.querySelector('a.cal-item.state-published')).backgroundColor")
         page.click("nav.calendar-views >> text=Tuần")
         page.wait_for_load_state()
         assert "view=week" in page.url
         week_headers = page.locator("table.calendar th").all_inner_texts()
         week_days = page.locator("td.cal-day").count()
-        page.screenshot(path=str(screenshot_path("web-calendar-week")), full_page=True)
+        shot(page, "web-calendar-week")
         page.select_option("#state", "queued")
         page.click("form.calendar-filters button[type=submit]")
         page.wait_for_load_state()
@@ -404,9 +372,6 @@ def test_an_editor_reads_the_calendar_by_month_and_week_in_a_browser(site: tuple
         page.locator("a.cal-item").first.click()
         page.wait_for_load_state()
         detail = page.url
-    finally:
-        page.close()
     assert month_items >= 1 and week_headers[0] == "Thứ Hai" and week_days == 7
     assert re.search(r"/deliveries/\d+$", detail)
     assert colour not in ("", "rgba(0, 0, 0, 0)")  # web.css gave the state its colour
-    assert errors == []  # the strict CSP blocked nothing the pages need

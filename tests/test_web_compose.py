@@ -12,7 +12,6 @@ import io
 import json
 import re
 import unicodedata
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,20 +26,12 @@ from publisher.models import PostState
 from publisher.store.engine import read
 from publisher.store.schema import journal as journal_table
 from publisher.store.schema import posts as posts_table
-from publisher.web import create_app
 from publisher.web.templating import PACKAGE_TEMPLATES
 
-from .conftest import POLICY, ROOT, screenshot_path, web_server
+from .conftest import POLICY, ROOT, web_server
 from .helpers import add_policy
-from .test_web import _token
+from .webtools import XSS, add_user, add_users, browser_login, login_as, shot, watched, web_client
 
-with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; the httpx client still works
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
-
-SECRET = "khóa-bí-mật-chỉ-dùng-cho-thử-nghiệm-0123456789"
-PASSWORD = "Mật-khẩu rất bí mật 2026"
-XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
 XA_CODE = "7/2026/QĐ-UBND"
 USERS = (("bien-tap", "editor", "tinh"), ("truong-phong", "approver", "tinh"), ("kiem-tra", "auditor", None),
          ("quan-tri", "admin", None), ("xa-bien-tap", "editor", "xa"))
@@ -53,19 +44,8 @@ def app(app: App) -> App:
     add_policy(app, key_points=["Hỗ trợ 100% học phí", "Ưu tiên học sinh vùng khó khăn"],
                affected="Học sinh, phụ huynh")
     add_policy(app, XA_CODE, agency="xa")
-    for name, role, agency in USERS:
-        accounts.add_user(app, "quan-tri", name, role, PASSWORD, agency=agency)
+    add_users(app, USERS)
     return app
-
-
-
-def _login(app: App, username: str) -> tuple[TestClient, str]:
-    client = TestClient(create_app(app, secret=SECRET))
-    token = _token(client.get("/login").text)
-    done = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
-                       follow_redirects=False)
-    assert done.status_code == 303
-    return client, _token(client.get("/policies").text)  # any page with the logout form carries it
 
 
 def _pid(app: App, code: str = POLICY["code"]) -> int:
@@ -104,7 +84,7 @@ def _journal(app: App, event: str) -> list[tuple[str, str, dict[str, Any]]]:
 # --- the form ----------------------------------------------------------------------------------------
 
 def test_the_form_offers_visible_policies_the_agencys_channels_templates_and_layouts(app):
-    client, _ = _login(app, "bien-tap")
+    client, _ = login_as(app, "bien-tap")
     page = client.get("/compose")
     assert page.status_code == 200 and "Soạn bài đăng" in page.text
     assert POLICY["code"] in page.text and XA_CODE not in page.text  # only its agency's policies
@@ -121,7 +101,7 @@ def test_the_form_offers_visible_policies_the_agencys_channels_templates_and_lay
         assert f'name="var_{provided}"' not in page.text
     assert '<script src="/static/compose.js" defer></script>' in page.text
     assert "Asia/Ho_Chi_Minh" in page.text or app.config.timezone.key in page.text
-    everyone, _ = _login(app, "quan-tri")
+    everyone, _ = login_as(app, "quan-tri")
     both = everyone.get("/compose").text
     assert POLICY["code"] in both and XA_CODE in both and 'value="xa-fanpage"' in both
     js = client.get("/static/compose.js")
@@ -129,7 +109,7 @@ def test_the_form_offers_visible_policies_the_agencys_channels_templates_and_lay
 
 
 def test_the_preview_fragment_shows_each_channels_text_and_a_real_infographic(app):
-    client, token = _login(app, "bien-tap")
+    client, token = login_as(app, "bien-tap")
     found = client.post("/compose/preview", data=_form(app, ""), headers={"X-CSRF-Token": token})
     assert found.status_code == 200 and "<html" not in found.text
     nfc = unicodedata.normalize("NFC", TEXT)
@@ -162,7 +142,7 @@ def test_the_preview_fragment_shows_each_channels_text_and_a_real_infographic(ap
     ({"template": "../../etc/passwd"}, "template", "không có mẫu"),
 ])
 def test_an_error_comes_back_in_vietnamese_naming_its_field(app, changes, field, words):
-    client, token = _login(app, "bien-tap")
+    client, token = login_as(app, "bien-tap")
     found = client.post("/compose/preview", data=_form(app, token, **changes))
     assert found.status_code == 200
     assert f'data-field="{field}"' in found.text and words in found.text, found.text
@@ -190,14 +170,14 @@ def test_a_layout_that_cannot_hold_the_text_names_the_infographics_field(app, pr
     source = (ROOT / "templates" / "infographics" / "vuong.toml").read_text(encoding="utf-8")
     (folder / "chat.toml").write_text(re.sub(r"size = \[\d+, \d+\]", "size = [90, 90]", source),
                                       encoding="utf-8")
-    client, token = _login(app, "bien-tap")
+    client, token = login_as(app, "bien-tap")
     found = client.post("/compose/preview", data=_form(app, token, infographics=["chat"]))
     assert 'data-field="infographics"' in found.text and "không vừa khối" in found.text
     assert found.text.count('data-channel="') == 2  # the texts still show
 
 
 def test_without_javascript_the_preview_button_re_renders_the_whole_page(app):
-    client, token = _login(app, "bien-tap")
+    client, token = login_as(app, "bien-tap")
     page = client.post("/compose", data=_form(app, token, do="preview"))
     assert page.status_code == 200 and "<html" in page.text and 'id="compose-preview"' in page.text
     assert unicodedata.normalize("NFC", TEXT) in page.text and "data:image/png;base64," in page.text
@@ -205,7 +185,7 @@ def test_without_javascript_the_preview_button_re_renders_the_whole_page(app):
 
 
 def test_saving_creates_a_draft_journalled_with_the_actor_and_goes_to_its_page(app):
-    client, token = _login(app, "bien-tap")
+    client, token = login_as(app, "bien-tap")
     saved = client.post("/compose", data=_form(app, token, do="save"), follow_redirects=False)
     [row] = _posts(app)
     assert saved.status_code == 303 and saved.headers["location"] == f"/approvals/{row.id}"
@@ -229,33 +209,8 @@ def test_saving_creates_a_draft_journalled_with_the_actor_and_goes_to_its_page(a
 
 # --- walls -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["truong-phong", "kiem-tra"])
-def test_approvers_and_auditors_may_not_compose(app, name):
-    client, token = _login(app, name)
-    assert client.get("/compose").status_code == 403
-    for path in ("/compose", "/compose/preview"):
-        refused = client.post(path, data=_form(app, token))
-        assert refused.status_code == 403 and "Vai trò của bạn không được làm việc này" in refused.text
-    for path in ("/api/v1/compose/preview", "/api/v1/posts"):
-        api = client.post(path, headers={"X-CSRF-Token": token}, json={"policy": _pid(app)})
-        assert api.status_code == 403 and "Vai trò" in api.json()["detail"]
-    assert _posts(app) == []
-
-
-def test_every_post_without_the_csrf_token_is_refused(app):
-    client, _ = _login(app, "bien-tap")
-    for path in ("/compose", "/compose/preview"):
-        assert client.post(path, data=_form(app, "")).status_code == 403
-        assert client.post(path, data=_form(app, "sai")).status_code == 403
-        assert client.post(path, data=_form(app, ""), headers={"X-CSRF-Token": "sai"}).status_code == 403
-    for path in ("/api/v1/compose/preview", "/api/v1/posts"):
-        assert client.post(path, json={"policy": _pid(app)}).status_code == 403
-        assert client.post(path, json={"policy": _pid(app)}, headers={"X-CSRF-Token": "sai"}).status_code == 403
-    assert _posts(app) == []
-
-
 def test_an_agency_bound_editor_cannot_use_another_agencys_policy_or_channel(app):
-    client, token = _login(app, "xa-bien-tap")
+    client, token = login_as(app, "xa-bien-tap")
     page = client.get("/compose").text
     assert XA_CODE in page and POLICY["code"] not in page and 'value="portal"' not in page
     tinh = _form(app, token, channels=["xa-fanpage"], infographics=[])
@@ -272,7 +227,7 @@ def test_an_agency_bound_editor_cannot_use_another_agencys_policy_or_channel(app
 
 
 def test_script_in_a_variable_is_inert_in_the_preview(app):
-    client, token = _login(app, "bien-tap")
+    client, token = login_as(app, "bien-tap")
     for html in (client.post("/compose/preview", data=_form(app, token, var_noi_dung=XSS)).text,
                  client.post("/compose", data=_form(app, token, var_noi_dung=XSS, do="preview")).text):
         assert "<script>alert" not in html and "<img src=x" not in html
@@ -283,7 +238,7 @@ def test_script_in_a_variable_is_inert_in_the_preview(app):
 
 
 def test_the_openapi_document_describes_the_compose_api(app):
-    spec = TestClient(create_app(app, secret=SECRET)).get("/api/openapi.json").json()
+    spec = web_client(app).get("/api/openapi.json").json()
     paths = spec["paths"]
     assert {"/api/v1/compose/preview", "/api/v1/posts"} <= set(paths)
     assert not any(p.startswith("/compose") for p in paths)
@@ -311,13 +266,10 @@ def test_every_word_the_compose_page_uses_is_in_both_languages():
 # --- a real browser ----------------------------------------------------------------------------------
 
 
-
-
-
 @pytest.fixture
 def site(project: Path, sqlite_app: App) -> Iterator[tuple[str, App]]:
     """``publisher web`` on a free loopback port, with an editor and a policy."""
-    accounts.add_user(sqlite_app, "quan-tri", "bien-tap", "editor", PASSWORD, display_name="Trần Thị Bình")
+    add_user(sqlite_app, "bien-tap", "editor", display_name="Trần Thị Bình")
     add_policy(sqlite_app, key_points=["Hỗ trợ 100% học phí", "Ưu tiên học sinh dân tộc thiểu số"])
     with web_server(project) as url:
         yield url, sqlite_app
@@ -325,17 +277,9 @@ def site(project: Path, sqlite_app: App) -> Iterator[tuple[str, App]]:
 
 def test_an_editor_composes_with_a_live_preview_in_a_browser(site: tuple[str, App], browser: Any) -> None:
     url, opened = site
-    page = browser.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # e.g. a CSP violation
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     words = "Từ ngày 01/01/2027, học sinh vùng khó khăn được hỗ trợ toàn bộ học phí."
-    try:
-        page.goto(f"{url}/login")
-        page.fill("#username", "bien-tap")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+    with watched(browser) as (page, _):  # the strict CSP blocks nothing, no request fails
+        browser_login(page, url, "bien-tap")
         page.goto(f"{url}/compose")
         page.select_option("#template", "thong-tin")
         assert page.locator("#var_noi_dung").is_visible() and not page.locator("#var_hieu_luc").is_visible()
@@ -349,15 +293,12 @@ def test_an_editor_composes_with_a_live_preview_in_a_browser(site: tuple[str, Ap
                                " return i && i.complete && i.naturalWidth > 0; })()")
         width = image.evaluate("img => img.naturalWidth")
         shown = page.inner_text("#compose-preview")
-        page.screenshot(path=str(screenshot_path("web-compose-preview")), full_page=True)
+        shot(page, "web-compose-preview")
         page.click("#save")
         page.wait_for_url(re.compile(r"/approvals/\d+$"))
         saved = page.inner_text("main")
-        page.screenshot(path=str(screenshot_path("web-compose-saved")), full_page=True)
-    finally:
-        page.close()
+        shot(page, "web-compose-saved")
     assert width == 1080 and words in shown and "Chưa thể đăng" not in shown
     assert words in saved
     [row] = _posts(opened)
     assert row.author == "bien-tap" and row.variables == {"noi_dung": words} and list(row.infographics) == ["vuong"]
-    assert errors == []  # the strict CSP blocked nothing, no request failed

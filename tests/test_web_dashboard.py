@@ -10,7 +10,7 @@ from publisher.store import deliveries as store
 from publisher.store.engine import write
 
 from .helpers import add_policy, approved_post
-from .test_web import _add, _client, _login
+from .webtools import add_user, login_as
 
 S = DeliveryState
 
@@ -21,8 +21,7 @@ def _fail(app, did, error):
 
 
 def _page(app, username="bien-tap"):
-    client = _client(app)
-    assert _login(client, username).status_code == 303
+    client, _ = login_as(app, username)
     return client.get("/").text
 
 
@@ -31,7 +30,7 @@ def _section(html, section_id):
 
 
 def test_today_this_week_and_later_work_land_in_their_boxes(app):
-    _add(app)
+    add_user(app)
     add_policy(app)
     [soon] = approved_post(app, channels=("portal",), at=utcnow() + timedelta(seconds=90))
     [later] = approved_post(app, channels=("fanpage",), at=utcnow() + timedelta(days=40), template="thong-tin",
@@ -44,7 +43,7 @@ def test_today_this_week_and_later_work_land_in_their_boxes(app):
 
 
 def test_failures_need_a_person_and_their_error_is_shown_inert(app):
-    _add(app)
+    add_user(app)
     add_policy(app)
     [did] = approved_post(app, channels=("portal",))
     _fail(app, did, "<script>alert(1)</script> Mã truy cập hết hạn")
@@ -54,7 +53,7 @@ def test_failures_need_a_person_and_their_error_is_shown_inert(app):
 
 
 def test_an_agency_bound_user_sees_only_their_agency(app):
-    _add(app, "xa-bien-tap", agency="xa")
+    add_user(app, "xa-bien-tap", agency="xa")
     add_policy(app)
     add_policy(app, agency="xa", code="05/2026/QĐ-UBND")
     [tinh] = approved_post(app, channels=("portal",), at=utcnow() + timedelta(seconds=90))
@@ -67,7 +66,7 @@ def test_an_agency_bound_user_sees_only_their_agency(app):
 
 
 def test_a_failed_channel_check_shows_until_the_channel_is_healthy_again(app):
-    _add(app)
+    add_user(app)
     with write(app.engine) as conn:
         journal.append(conn, "may-1", "channel.check_failed", "channel:fanpage", {"detail": "Trang không tồn tại"})
     channels = _section(_page(app), "kenh")
@@ -78,7 +77,7 @@ def test_a_failed_channel_check_shows_until_the_channel_is_healthy_again(app):
 
 
 def test_the_coverage_gauge_shows_the_year_against_the_target(app):
-    _add(app)
+    add_user(app)
     add_policy(app, impact="high")  # consultation opens 2026-12-01: in this year's scope, not yet communicated
     gauge = _section(_page(app), "ty-le")
     assert "0/1 chính sách (0%), mục tiêu 70%" in gauge and "chưa đạt" in gauge and "<svg" in gauge

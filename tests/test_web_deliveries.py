@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import warnings
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from publisher import accounts, i18n
+from publisher import i18n
 from publisher.channels import registry
 from publisher.channels.outbox import OutboxChannel
 from publisher.context import App
@@ -30,18 +29,11 @@ from publisher.store.engine import read
 from publisher.store.schema import journal as journal_table
 from publisher.web.templating import PACKAGE_TEMPLATES
 
-from .conftest import BASE_CONFIG, screenshot_path, web_server
+from .conftest import BASE_CONFIG, web_server
 from .helpers import Clock, add_policy, approved_post, delivery, outcomes
-from .test_web import _client, _token
-
-with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; the httpx client still works
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
+from .webtools import XSS, add_user, add_users, browser_login, login_as, shot, watched, web_client
 
 S = DeliveryState
-SECRET = "khóa-bí-mật-chỉ-dùng-cho-thử-nghiệm-0123456789"
-PASSWORD = "Mật-khẩu rất bí mật 2026"
-XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
 CODE2 = "15/2026/NQ-HĐND"
 SCRIPT: list[BaseException] = []
 CALLS: list[str] = []
@@ -76,23 +68,10 @@ def app(project: Path, backend: str, monkeypatch: pytest.MonkeyPatch) -> Iterato
     add_policy(opened)
     add_policy(opened, CODE2)
     add_policy(opened, "7/2026/QĐ-UBND", agency="xa")
-    for name, role, agency in (("bien-tap", "editor", "tinh"), ("kiem-tra", "auditor", None),
-                               ("quan-tri", "admin", None), ("xa-bien-tap", "editor", "xa")):
-        accounts.add_user(opened, "quan-tri", name, role, PASSWORD, agency=agency)
+    add_users(opened, (("bien-tap", "editor", "tinh"), ("kiem-tra", "auditor", None), ("quan-tri", "admin", None),
+                       ("xa-bien-tap", "editor", "xa")))
     yield opened
     opened.close()
-
-
-
-
-def _login(app: App, username: str) -> tuple[TestClient, str]:
-    """A client logged in as *username*, and its session's CSRF token."""
-    client = _client(app)
-    token = _token(client.get("/login").text)
-    done = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
-                       follow_redirects=False)
-    assert done.status_code == 303
-    return client, _token(client.get("/").text)
 
 
 def _failed(app: App, error: str = "nội dung bị từ chối", code: str = CODE2, **extra: Any) -> int:
@@ -133,7 +112,7 @@ def test_the_list_filters_by_state_channel_and_policy(app):
     published = _published(app)
     failed = _failed(app, "trang đã bị khóa")
     queued = _queued(app)
-    client, _ = _login(app, "bien-tap")
+    client, _ = login_as(app, "bien-tap")
     page = client.get("/deliveries")
     assert page.status_code == 200 and "Lượt đăng" in page.text
     assert sorted(_ids(page.text)) == sorted([*published, failed, queued])
@@ -163,7 +142,7 @@ def test_the_list_is_paginated_fifty_a_page_newest_due_first(app):
     made = []
     for n in range(28):
         made += approved_post(app, at=start + timedelta(hours=n))
-    client, _ = _login(app, "kiem-tra")
+    client, _ = login_as(app, "kiem-tra")
     first = client.get("/deliveries").text
     second = client.get("/deliveries", params={"page": "2"}).text
     assert len(_ids(first)) == 50 and len(_ids(second)) == 6
@@ -192,7 +171,7 @@ def test_the_detail_shows_the_frozen_content_and_every_attempt(app):
     clock.now += timedelta(seconds=10)
     assert dispatcher.run_once() == {"failed": 1}
     d = delivery(app, did)
-    client, _ = _login(app, "bien-tap")
+    client, _ = login_as(app, "bien-tap")
     page = client.get(f"/deliveries/{did}")
     assert page.status_code == 200 and f"Lượt đăng số {did}" in page.text
     assert "mạng chập chờn" in page.text and "Facebook từ chối nội dung" in page.text
@@ -212,7 +191,7 @@ def test_the_detail_shows_the_frozen_content_and_every_attempt(app):
 
 def test_a_retried_failed_delivery_is_republished_exactly_once(app):
     did = _failed(app)
-    client, token = _login(app, "bien-tap")
+    client, token = login_as(app, "bien-tap")
     done = client.post(f"/deliveries/{did}/retry", data={"csrf_token": token}, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == f"/deliveries/{did}?done=retried"
     assert "trở lại hàng đợi" in client.get(done.headers["location"]).text
@@ -233,7 +212,7 @@ def test_a_retried_failed_delivery_is_republished_exactly_once(app):
 
 def test_a_queued_delivery_is_cancelled_with_its_reason(app):
     did = _queued(app)
-    client, token = _login(app, "bien-tap")
+    client, token = login_as(app, "bien-tap")
     page = client.get(f"/deliveries/{did}").text
     assert f'action="/deliveries/{did}/cancel"' in page and "/retry" not in page
     done = client.post(f"/deliveries/{did}/cancel", data={"csrf_token": token, "reason": "trùng bài"},
@@ -253,7 +232,7 @@ def test_a_queued_delivery_is_cancelled_with_its_reason(app):
 def test_retrying_or_cancelling_a_published_delivery_is_refused_and_changes_nothing(app):
     did = _published(app)[0]
     before = delivery(app, did)
-    client, token = _login(app, "quan-tri")
+    client, token = login_as(app, "quan-tri")
     retry = client.post(f"/deliveries/{did}/retry", data={"csrf_token": token})
     assert retry.status_code == 409
     assert f"Không thể đăng lại lượt đăng số {did}" in retry.text and "“đã đăng”" in retry.text
@@ -274,7 +253,7 @@ def test_a_delivery_failed_past_its_deadline_is_not_retried(app):
     [did] = approved_post(app, channels=("thu",), code=CODE2, at=now - timedelta(hours=2),
                           deadline=(now - timedelta(hours=1)).isoformat())
     assert Dispatcher(app, "may-1").run_once() == {"failed": 1} and outcomes(app, did) == ["deadline"]
-    client, token = _login(app, "bien-tap")
+    client, token = login_as(app, "bien-tap")
     refused = client.post(f"/deliveries/{did}/retry", data={"csrf_token": token})
     assert refused.status_code == 409 and "hạn chót" in refused.text and "đã qua" in refused.text
     assert delivery(app, did).state == S.FAILED and _events(app, "delivery.retried") == []
@@ -282,21 +261,9 @@ def test_a_delivery_failed_past_its_deadline_is_not_retried(app):
 
 # --- walls ---------------------------------------------------------------------------------------------
 
-def test_every_post_without_the_csrf_token_is_refused(app):
-    failed, queued = _failed(app), _queued(app)
-    client, token = _login(app, "bien-tap")
-    for did, action in ((failed, "retry"), (queued, "cancel")):
-        for path in (f"/deliveries/{did}/{action}", f"/api/v1/deliveries/{did}/{action}"):
-            for data in ({}, {"csrf_token": "sai"}):
-                refused = client.post(path, data=data)
-                assert refused.status_code == 403, path
-            assert client.post(path, json={}, headers={"X-CSRF-Token": "sai"}).status_code == 403
-    assert (delivery(app, failed).state, delivery(app, queued).state) == (S.FAILED, S.QUEUED)
-
-
 def test_an_auditor_reads_but_may_not_retry_or_cancel(app):
     failed, queued = _failed(app), _queued(app)
-    client, token = _login(app, "kiem-tra")
+    client, token = login_as(app, "kiem-tra")
     page = client.get(f"/deliveries/{failed}")
     assert page.status_code == 200 and "/retry" not in page.text and "/cancel" not in client.get(
         f"/deliveries/{queued}").text
@@ -311,7 +278,7 @@ def test_an_auditor_reads_but_may_not_retry_or_cancel(app):
 def test_an_agency_bound_user_never_sees_another_agencys_delivery(app):
     tinh = _failed(app)
     [xa] = approved_post(app, channels=("xa-fanpage",), code="7/2026/QĐ-UBND", agency="xa")
-    client, token = _login(app, "xa-bien-tap")
+    client, token = login_as(app, "xa-bien-tap")
     page = client.get("/deliveries").text
     assert _ids(page) == [xa] and '<option value="thu">' not in page and '<option value="xa-fanpage">' in page
     assert _ids(client.get("/deliveries", params={"channel": "thu"}).text) == []
@@ -321,14 +288,14 @@ def test_an_agency_bound_user_never_sees_another_agencys_delivery(app):
     assert client.post(f"/deliveries/{tinh}/retry", data={"csrf_token": token}).status_code == 404
     assert client.post(f"/api/v1/deliveries/{tinh}/cancel", headers={"X-CSRF-Token": token}).status_code == 404
     assert delivery(app, tinh).state == S.FAILED
-    everyone, _ = _login(app, "kiem-tra")  # an account of every agency sees both
+    everyone, _ = login_as(app, "kiem-tra")  # an account of every agency sees both
     assert sorted(_ids(everyone.get("/deliveries").text)) == sorted([tinh, xa])
 
 
 def test_script_in_an_error_or_a_body_comes_back_inert(app):
     add_policy(app, "99/2026/NQ-HĐND", title=f"Chính sách {XSS}", summary=f"Tóm tắt {XSS}")
     did = _failed(app, f"peer said {XSS}", code="99/2026/NQ-HĐND")
-    client, _ = _login(app, "bien-tap")
+    client, _ = login_as(app, "bien-tap")
     for html in (client.get("/deliveries").text, client.get(f"/deliveries/{did}").text):
         assert "<script>alert" not in html and "<img src=x" not in html
         assert "&lt;script&gt;alert(&#34;xss&#34;)&lt;/script&gt;" in html
@@ -336,7 +303,7 @@ def test_script_in_an_error_or_a_body_comes_back_inert(app):
 
 
 def test_the_openapi_document_describes_the_deliveries_api(app):
-    spec = _client(app).get("/api/openapi.json").json()
+    spec = web_client(app).get("/api/openapi.json").json()
     paths = spec["paths"]
     assert {"/api/v1/deliveries", "/api/v1/deliveries/{delivery_id}", "/api/v1/deliveries/{delivery_id}/retry",
             "/api/v1/deliveries/{delivery_id}/cancel"} <= set(paths)
@@ -362,13 +329,10 @@ def test_every_word_the_deliveries_pages_use_is_in_both_languages():
 # --- a real browser ----------------------------------------------------------------------------------
 
 
-
-
-
 @pytest.fixture
 def site(project: Path, sqlite_app: App) -> Iterator[tuple[str, App]]:
     """``publisher web`` on a free loopback port over a queue with published, failed and queued deliveries."""
-    accounts.add_user(sqlite_app, "quan-tri", "bien-tap", "editor", PASSWORD, display_name="Trần Thị Bình")
+    add_user(sqlite_app, "bien-tap", "editor", display_name="Trần Thị Bình")
     add_policy(sqlite_app)
     approved_post(sqlite_app)
     Dispatcher(sqlite_app, "may-1").run_once()
@@ -379,36 +343,25 @@ def site(project: Path, sqlite_app: App) -> Iterator[tuple[str, App]]:
 
 def test_an_editor_filters_the_deliveries_and_opens_one_in_a_browser(site: tuple[str, App], browser: Any) -> None:
     url, opened = site
-    page = browser.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # e.g. a CSP violation
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    try:
-        page.goto(f"{url}/login")
-        page.fill("#username", "bien-tap")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+    with watched(browser) as (page, _):  # the strict CSP blocks nothing the pages need, no request fails
+        browser_login(page, url, "bien-tap")
         page.goto(f"{url}/deliveries")
         assert page.locator("table.deliveries tbody tr").count() == 3
-        page.screenshot(path=str(screenshot_path("web-deliveries")), full_page=True)
+        shot(page, "web-deliveries")
         page.select_option("#state", "queued")
         page.click("form.deliveries-filters button[type=submit]")
         page.wait_for_load_state()
         assert "state=queued" in page.url and page.locator("table.deliveries tbody tr").count() == 1
         colour = page.evaluate("getComputedStyle(document.querySelector('.state-queued')).backgroundColor")
-        page.screenshot(path=str(screenshot_path("web-deliveries-queued")), full_page=True)
+        shot(page, "web-deliveries-queued")
         page.click("table.deliveries tbody a")
         page.wait_for_load_state()
         assert "chờ đăng" in page.inner_text("#state") and page.locator("#cancel").count() == 1
-        page.screenshot(path=str(screenshot_path("web-delivery-detail")), full_page=True)
+        shot(page, "web-delivery-detail")
         page.fill("#reason", "đổi lịch đăng")
         page.click("#cancel")
         page.wait_for_load_state()
         shown = page.inner_text("body")
-        page.screenshot(path=str(screenshot_path("web-delivery-cancelled")), full_page=True)
-    finally:
-        page.close()
+        shot(page, "web-delivery-cancelled")
     assert "Đã hủy lượt đăng" in shown and "đã hủy" in shown
     assert colour not in ("", "rgba(0, 0, 0, 0)")  # web.css gave the state its colour
-    assert errors == []  # the strict CSP blocked nothing the pages need

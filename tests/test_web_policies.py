@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import warnings
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from publisher import accounts, i18n, posts, service
+from publisher import i18n, posts, service
 from publisher.campaign import ACTIONS, MOMENTS
 from publisher.context import App
 from publisher.models import Impact, utcnow
@@ -26,35 +25,17 @@ from publisher.web import create_app
 from publisher.web.policy_forms import FIELDS
 from publisher.web.templating import PACKAGE_TEMPLATES
 
-from .conftest import POLICY, screenshot_path, web_server
-from .test_web import _client, _token
+from .conftest import POLICY, web_server
+from .webtools import SECRET, XSS, TestClient, add_user, browser_login, login_as, shot, watched, web_client
 
-with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2; the httpx client still works
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient
-
-SECRET = "khóa-bí-mật-chỉ-dùng-cho-thử-nghiệm-0123456789"
-PASSWORD = "Mật-khẩu rất bí mật 2026"
-XSS = '<script>alert("xss")</script><img src=x onerror=alert(1)>'
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 TODAY = utcnow().astimezone(VN).date()
 
 
-
-
-def _user(app: App, name: str = "bien-tap", role: str = "editor", **extra: object) -> None:
-    accounts.add_user(app, "quan-tri", name, role, PASSWORD, **extra)
-
-
 def _logged_in(app: App, name: str = "bien-tap", role: str = "editor", **extra: object) -> tuple[TestClient, str]:
     """A client logged in as a new account *name*, and its session's CSRF token."""
-    _user(app, name, role, **extra)
-    client = _client(app)
-    token = _token(client.get("/login").text)
-    done = client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token},
-                       follow_redirects=False)
-    assert done.status_code == 303
-    return client, _token(client.get("/").text)
+    add_user(app, name, role, **extra)
+    return login_as(app, name)
 
 
 def _day(offset: int, iso: bool = False) -> str:
@@ -205,23 +186,6 @@ def test_a_bad_date_and_a_duplicate_code_are_shown_at_their_field_with_the_input
     assert many.status_code == 400 and "5" in _field_error(many.text, "key_points") and "Ý 5</textarea>" in many.text
 
 
-def test_every_form_post_without_the_csrf_token_is_refused(app):
-    client, token = _logged_in(app)
-    policy = _policy(app)
-    _, foreign = _logged_in(app, "bien-tap-2")
-    for path in ("/policies/new", f"/policies/{policy.id}/edit", f"/policies/{policy.id}/campaign"):
-        for sent in (None, "", "sai", foreign):
-            form = _form(token, code="99/2026/NQ", title="Không được lưu")
-            if sent is None:
-                del form["csrf_token"]
-            else:
-                form["csrf_token"] = sent
-            refused = client.post(path, data=form, follow_redirects=False)
-            assert refused.status_code == 403 and "chống giả mạo" in refused.text, (path, sent)
-    assert [p.code for p in service.list_policies(app)] == [policy.code]
-    assert service.get_policy(app, policy.code).title == policy.title and posts.list_posts(app) == []
-
-
 # --- roles and agencies -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("role", ["auditor", "approver"])
@@ -303,7 +267,7 @@ def test_a_script_in_every_text_field_comes_back_inert(app):
 # --- the API --------------------------------------------------------------------------------------------
 
 def test_the_api_round_trip(app):
-    anonymous = _client(app)
+    anonymous = web_client(app)
     assert anonymous.get("/api/v1/policies").status_code == 401
     client, token = _logged_in(app)
     api = {"X-CSRF-Token": token}
@@ -350,7 +314,7 @@ def test_the_api_round_trip(app):
 
 
 def test_the_openapi_document_describes_the_policies_api(app):
-    spec = _client(app).get("/api/openapi.json").json()
+    spec = web_client(app).get("/api/openapi.json").json()
     paths = spec["paths"]
     assert set(paths["/api/v1/policies"]) == {"get", "post"}
     assert set(paths["/api/v1/policies/{pid}"]) == {"get", "patch"}
@@ -383,22 +347,14 @@ def test_every_word_of_the_policies_pages_is_in_both_languages():
 @pytest.fixture
 def site(project: Path, sqlite_app: App) -> Iterator[str]:
     """``publisher web`` on a free loopback port, with an editor account (as in test_web_browser.py)."""
-    accounts.add_user(sqlite_app, "quan-tri", "bien-tap", "editor", PASSWORD, display_name="Trần Thị Bình")
+    add_user(sqlite_app, "bien-tap", "editor", display_name="Trần Thị Bình")
     with web_server(project) as url:
         yield url
 
 
 def test_an_editor_creates_a_vietnamese_policy_in_the_browser(site: str, browser: Any) -> None:
-    page = browser.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)  # e.g. a CSP violation
-    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    try:
-        page.goto(f"{site}/login")
-        page.fill("#username", "bien-tap")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+    with watched(browser) as (page, _):  # the strict CSP blocks nothing, no request fails
+        browser_login(page, site, "bien-tap")
         page.goto(f"{site}/policies")
         page.click("a[href='/policies/new']")
         page.wait_for_load_state()
@@ -410,7 +366,7 @@ def test_an_editor_creates_a_vietnamese_policy_in_the_browser(site: str, browser
         page.fill("#consultation_closes", _day(37))
         page.fill("#key_points", "Hỗ trợ 100% học phí\nHỗ trợ tiền ăn 30.000 đồng/ngày\nƯu tiên người dân tộc thiểu số")
         page.fill("#affected", "Lao động nông thôn, người dân tộc thiểu số")
-        page.screenshot(path=str(screenshot_path("web-policy-form")), full_page=True)
+        shot(page, "web-policy-form")
         page.click(".policy-actions button[type=submit]")
         page.wait_for_load_state()
         details = page.inner_text("main")
@@ -418,11 +374,8 @@ def test_an_editor_creates_a_vietnamese_policy_in_the_browser(site: str, browser
         page.click("a[href='/policies']")
         page.wait_for_load_state()
         listed = page.inner_text("table")
-        page.screenshot(path=str(screenshot_path("web-policies-list")), full_page=True)
+        shot(page, "web-policies-list")
         assert "25/2026/NQ-HĐND" in listed and "Nghị quyết về hỗ trợ đào tạo nghề" in listed
         assert f"{_day(7)} – {_day(37)}" in listed
         styled = page.evaluate("getComputedStyle(document.querySelector('.policy-table th')).whiteSpace")
-    finally:
-        page.close()
     assert styled == "nowrap"  # web.css's policies rules are loaded
-    assert errors == []  # the strict CSP blocked nothing

@@ -17,19 +17,17 @@ needs no lookup.  Answers: 2xx → published (remote id and URL read at
 published; 400/422 → rejected; 401/403 → the secret is refused (the delivery
 waits); 429 → wait for Retry-After; 5xx or a connection lost after sending →
 ambiguous, retried with the same key; any other status fails.
+
+The body is rendered in ``webhook_body.py``; the answer is read in
+``webhook_answers.py``.
 """
 
 from __future__ import annotations
 
-import base64
-import email.utils
 import hashlib
 import hmac
-import json
 import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from functools import cached_property
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,11 +40,18 @@ from ..config_checks import code
 from ..errors import AmbiguousError, AuthError, ConfigError, ContentRejected, PermanentError, PublishError, RateLimited
 from ..models import Delivery, Health, Receipt, Setting
 from ..render.text import environment
+from . import webhook_body
 from .base import Channel
 from .http import send
+from .webhook_answers import at as _at
+from .webhook_answers import json_of as _json
+from .webhook_answers import message as _message
+from .webhook_answers import retry_at as _retry_at
+from .webhook_body import Media
+
+__all__ = ["Media", "WebhookChannel", "idempotency_key"]
 
 _MIN_SECRET = 16  # a shorter HMAC key is guessable
-_TEMPLATE_ERRORS = (jinja2.TemplateError, TypeError, ValueError, LookupError, AttributeError, ArithmeticError, OSError)
 
 
 class WebhookChannel(Channel):
@@ -82,11 +87,7 @@ class WebhookChannel(Channel):
         for key in ("id_path", "url_path"):
             if not all(options[key].split(".")):
                 raise ConfigError("config.bad_json_path", path=f"{path}.{key}", value=options[key])
-        name = f"webhooks/{code(options['template'], f'{path}.template')}.json"
-        folder = Path(options["template_dir"])  # a relative folder is not resolved yet: check() reports it
-        places = [resources.builtin_templates()] + ([folder] if folder.is_absolute() else [])
-        if (folder.is_absolute() or not options["template_dir"]) and not any((p / name).is_file() for p in places):
-            raise ConfigError("config.missing_webhook_template", path=f"{path}.template", value=options["template"])
+        _check_template(options, path)
 
     def __init__(self, name: str, options: dict[str, Any], data_dir: Path) -> None:
         super().__init__(name, options, data_dir)
@@ -108,14 +109,7 @@ class WebhookChannel(Channel):
             return self._receipt(answer, status, response.text)
         if status == 409 and key in (response.headers.get("Idempotency-Key"), _at(answer, "idempotency_key")):
             return self._receipt(answer, status, response.text, default_id=key)  # the receiver already has it
-        what = f"webhook {self.name}: HTTP {status}: {_message(response, answer)}"
-        if status in (401, 403):
-            raise AuthError(f"{what} (the signature or timestamp was refused: check the secret and the clock)")
-        if status in (400, 422):
-            raise ContentRejected(what)
-        if status == 429:
-            raise RateLimited(what, retry_at=_retry_at(response.headers.get("Retry-After"), self.clock()))
-        raise AmbiguousError(what) if status >= 500 else PermanentError(what)
+        raise self._refusal(response, answer)
 
     def find(self, delivery: Delivery, since: datetime | None) -> Receipt | None:
         """Always None: a webhook has no standard lookup, and needs none.
@@ -135,6 +129,17 @@ class WebhookChannel(Channel):
             return Health(ok=False, detail=str(exc))
         if not self.settings["health_url"]:
             return Health(ok=True, detail="no health URL configured")
+        return self._health(headers)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def render(self, delivery: Delivery, key: str) -> bytes:
+        """The JSON body of *delivery*; a broken template is ContentRejected naming its file and line."""
+        return webhook_body.render(self.dirs, self.template, webhook_body.context(delivery, key, self.media_path))
+
+    def _health(self, headers: dict[str, str]) -> Health:
+        """GET the health URL, signed: 2xx is healthy."""
         try:
             response = send(self.session, "GET", self.settings["health_url"], write=False, headers=headers,
                             timeout=self.timeout, allow_redirects=False)
@@ -143,34 +148,17 @@ class WebhookChannel(Channel):
         ok = 200 <= response.status_code < 300
         return Health(ok=ok, detail=f"HTTP {response.status_code}" + ("" if ok else f": {_message(response)}"))
 
-    def close(self) -> None:
-        self.session.close()
-
-    def render(self, delivery: Delivery, key: str) -> bytes:
-        """The JSON body of *delivery*; a broken template is ContentRejected naming its file and line."""
-        c = delivery.content
-        context = {
-            "delivery_id": delivery.id, "post_id": delivery.post_id, "idempotency_key": key,
-            "policy_code": delivery.policy_code, "agency": delivery.agency, "channel": delivery.channel,
-            "title": c.title, "body": c.body, "content_sha256": delivery.content_sha256,
-            "due_at": delivery.due_at.isoformat(),
-            "deadline_at": delivery.deadline_at.isoformat() if delivery.deadline_at else None,
-            "media": [Media(m.name, m.sha256, self.media_path(m.path)) for m in c.media],
-        }
-        file = self.template
-        try:
-            template = environment(self.dirs).get_template(self.template)
-            file = template.filename or file  # the copy used: template_dir's or the built-in one
-            value = json.loads(text := template.render(context))
-        except jinja2.TemplateSyntaxError as exc:
-            raise ContentRejected(f"webhook template {exc.filename or file}, line {exc.lineno}: "
-                                  f"{exc.message}") from None
-        except json.JSONDecodeError as exc:
-            raise ContentRejected(f"webhook template {file} did not produce valid JSON: {exc} "
-                                  f"(near {text[max(0, exc.pos - 30):exc.pos + 30]!r})") from None
-        except _TEMPLATE_ERRORS as exc:
-            raise ContentRejected(f"webhook template {file}{_line(exc, file)}: {type(exc).__name__}: {exc}") from None
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    def _refusal(self, response: requests.Response, answer: Any) -> PublishError:
+        """What a status other than 2xx (or 409 naming our key) means for the delivery."""
+        status = response.status_code
+        what = f"webhook {self.name}: HTTP {status}: {_message(response, answer)}"
+        if status in (401, 403):
+            return AuthError(f"{what} (the signature or timestamp was refused: check the secret and the clock)")
+        if status in (400, 422):
+            return ContentRejected(what)
+        if status == 429:
+            return RateLimited(what, retry_at=_retry_at(response.headers.get("Retry-After"), self.clock()))
+        return AmbiguousError(what) if status >= 500 else PermanentError(what)
 
     def _signed(self, body: bytes) -> dict[str, str]:
         secret = secrets.secret(self.settings, "secret", f"channels.{self.name}")  # registered for redaction
@@ -188,68 +176,15 @@ class WebhookChannel(Channel):
         return Receipt(remote_id=remote_id, permalink=_at(answer, self.settings["url_path"]), extra={"status": status})
 
 
-@dataclass(frozen=True)
-class Media:
-    """A frozen media file as a body template sees it; ``base64`` is read only if the template uses it."""
-
-    name: str
-    sha256: str
-    file: Path
-
-    @property
-    def size(self) -> int:
-        return self.file.stat().st_size
-
-    @cached_property
-    def base64(self) -> str:
-        return base64.b64encode(self.file.read_bytes()).decode("ascii")
-
-
 def idempotency_key(delivery: Delivery) -> str:
     """Stable for a delivery across retries and workers; another content gets another key."""
     return f"publisher-{delivery.id}-{delivery.content_sha256[:16]}"
 
 
-def _at(value: Any, path: str) -> str | None:
-    """The scalar at dotted *path* (``data.items.0.id``) as text, or None."""
-    for part in path.split("."):
-        if isinstance(value, dict):
-            value = value.get(part)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return None
-    return None if value is None or value == "" or isinstance(value, (dict, list)) else str(value)
-
-
-def _json(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _message(response: requests.Response, answer: Any = None) -> str:
-    answer = _json(response) if answer is None else answer
-    found = next(filter(None, (_at(answer, p) for p in ("message", "error.message", "error", "detail", "title"))), "")
-    return found[:500] or response.text.strip()[:300] or response.reason or "no message"
-
-
-def _retry_at(value: str | None, now: datetime) -> datetime | None:
-    """Retry-After as seconds or an HTTP date; None when absent or unreadable."""
-    if value and value.strip().isdigit():
-        return now + timedelta(seconds=int(value))
-    try:
-        when = email.utils.parsedate_to_datetime(value or "")
-    except (TypeError, ValueError):
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-
-
-def _line(exc: BaseException, file: str) -> str:
-    """', line N' of the innermost template frame (Jinja rewrites tracebacks to template lines)."""
-    tb, line = exc.__traceback__, None
-    while tb is not None:
-        line = tb.tb_lineno if tb.tb_frame.f_code.co_filename == file else line
-        tb = tb.tb_next
-    return f", line {line}" if line else ""
+def _check_template(options: dict[str, Any], path: str) -> None:
+    """The body template must exist where it can be checked now (a relative folder is checked later)."""
+    name = f"webhooks/{code(options['template'], f'{path}.template')}.json"
+    folder = Path(options["template_dir"])  # a relative folder is not resolved yet: check() reports it
+    places = [resources.builtin_templates()] + ([folder] if folder.is_absolute() else [])
+    if (folder.is_absolute() or not options["template_dir"]) and not any((p / name).is_file() for p in places):
+        raise ConfigError("config.missing_webhook_template", path=f"{path}.template", value=options["template"])

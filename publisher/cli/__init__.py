@@ -199,6 +199,7 @@ def main() -> None:
 
 
 from . import admin, campaign, channels, demo, dossier, holds, ops, policies, posts, render, report, status, users, web  # noqa: E402
+from . import user_tokens  # noqa: E402, F401  (attaches `publisher user token` to `publisher user`)
 
 for module in (admin, campaign, channels, demo, dossier, holds, ops, policies, posts, render, report, status, users, web):
     for command in module.COMMANDS:

@@ -1,4 +1,4 @@
-"""``publisher queue|run|daemon|log|audit``: the daemon's and the auditor's commands."""
+"""``publisher run|daemon|log|audit``: the daemon's and the auditor's commands (``queue``: see deliveries.py)."""
 
 from __future__ import annotations
 
@@ -13,50 +13,8 @@ from ..daemon import Daemon
 from ..dispatch import Dispatcher
 from ..errors import ExitCode, InputError
 from ..i18n import t
-from ..inputs import a_time
-from ..models import DeliveryState, nfc
+from .deliveries import filter_options, filters_of, queue
 from .output import dump, table, when
-
-
-def _filters(app, agency, policy, channel, state, since, until,  # type: ignore[no-untyped-def]
-             actor: str | None = None) -> reports.LogFilter:
-    zone = app.config.timezone
-    return reports.LogFilter(agency=agency, policy=policy and nfc(policy), channel=channel, state=state,
-                             since=a_time({"since": since}, "since", "--since", zone),
-                             until=a_time({"until": until}, "until", "--until", zone), actor=actor and nfc(actor))
-
-
-def filter_options(func):  # type: ignore[no-untyped-def]
-    for option in reversed([
-        click.option("--agency", help="Mã cơ quan / agency."),
-        click.option("--policy", help="Mã chính sách / policy code."),
-        click.option("--channel", help="Kênh / channel."),
-        click.option("--state", type=click.Choice([s.value for s in DeliveryState]),
-                     help="Trạng thái / delivery state."),
-        click.option("--since", help="Từ thời điểm / from (e.g. 2026-01-01)."),
-        click.option("--until", help="Đến trước / until (exclusive)."),
-    ]):
-        func = option(func)
-    return func
-
-
-@click.command("queue")
-@filter_options
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_obj
-def queue(state_obj, as_json: bool, **f: str | None) -> None:  # type: ignore[no-untyped-def]
-    """Hàng đợi đăng bài / deliveries with state, due time, attempts, last error.
-
-    Example: publisher queue --state waiting
-    """
-    app = state_obj.app()
-    rows = reports.queue(app, _filters(app, **f))
-    if as_json:
-        dump(rows)
-        return
-    zone = app.config.timezone
-    table([{**r, "state": t(f"state.{r['state']}"), "due": when(r["due"], zone),
-            "next_attempt": when(r["next_attempt"], zone)} for r in rows], reports.QUEUE_COLUMNS)
 
 
 @click.command("run")
@@ -122,7 +80,7 @@ def log(state_obj, show_journal: bool, actor: str | None,  # type: ignore[no-unt
         fmt = fmt or ("json" if output.suffix.lower() == ".json" else "csv")
     fmt = fmt or "table"
     app = state_obj.app()
-    filters = _filters(app, actor=actor, **f)
+    filters = filters_of(app, actor=actor, **f)
     rows = reports.journal_rows(app, filters) if show_journal else reports.publish_log(app, filters)
     columns = ("seq", "time", "actor", "event", "subject", "payload", "hash") if show_journal else reports.LOG_COLUMNS
     if fmt == "table":

@@ -1,12 +1,9 @@
-"""``publisher user add|passwd|disable|enable|list`` and ``publisher user token``: accounts of the web UI.
+"""``publisher user add|passwd|role|disable|enable|list``: accounts of the web UI.
 
 A password is never a command-line argument (it would sit in the shell
 history and in ``ps`` for every local user to read): it is typed twice at a
 hidden prompt, or read from standard input with ``--password-stdin``.
-
-``publisher user token add|list|revoke``: API tokens for scripts.  A new
-token is printed once, on its own line of standard output (so a script can
-capture it), and never stored: the database keeps only its sha256.
+``publisher user token ...`` (API tokens for scripts) is in ``user_tokens.py``.
 """
 
 from __future__ import annotations
@@ -15,14 +12,13 @@ from dataclasses import asdict
 
 import click
 
-from .. import accounts, tokens
+from .. import accounts
 from ..accounts import User
 from ..errors import InputError
 from ..i18n import t
 from .output import dump, table, when
 
 COLUMNS = ("username", "display_name", "role", "agency", "state", "password_changed_at")
-TOKEN_COLUMNS = ("id", "label", "state", "created_at", "expires_at", "last_used_at")
 _STDIN = click.option("--password-stdin", "from_stdin", is_flag=True,
                       help="Đọc mật khẩu từ đầu vào chuẩn (một dòng) / read the password from stdin.")
 
@@ -35,6 +31,7 @@ def user() -> None:
     Ví dụ / examples:
       publisher user add bien-tap --role editor --agency tinh --name "Trần Thị Bình"
       publisher user passwd bien-tap
+      publisher user role bien-tap approver --all-agencies
       publisher user list --json
     """
 
@@ -101,6 +98,34 @@ def passwd(state, username: str, from_stdin: bool) -> None:  # type: ignore[no-u
     click.echo(t("user.password_changed", username=changed.username))
 
 
+@user.command("role")
+@click.argument("username")
+@click.argument("role", metavar="ROLE")
+@click.option("--agency", help="Đổi cả cơ quan / also set the agency (code).")
+@click.option("--all-agencies", is_flag=True, help="Đổi sang mọi cơ quan / serve every agency from now on.")
+@click.pass_obj
+def role(state, username: str, role: str, agency: str | None,  # type: ignore[no-untyped-def]
+         all_agencies: bool) -> None:
+    """Đổi vai trò (và cơ quan) / change an account's role (and agency).
+
+    ROLE: editor | approver | auditor | admin.  Không ghi --agency hay
+    --all-agencies thì cơ quan giữ nguyên / without either, the agency stays.
+    Không ai tự hạ quyền quản trị của mình, và quản trị viên cuối cùng còn
+    hoạt động không thể bị hạ / nobody demotes themselves or the last admin.
+
+    \b
+    Ví dụ / examples:
+      publisher user role bien-tap approver
+      publisher user role truong-phong admin --all-agencies
+      publisher user role kiem-tra auditor --agency xa
+    """
+    if agency is not None and all_agencies:
+        raise InputError("user.agency_conflict")
+    scope = None if all_agencies else accounts.KEEP if agency is None else agency
+    done = accounts.set_role(state.app(), state.actor, username, role, scope)
+    click.echo(t("user.role_set", username=done.username, role=done.role.value, agency=_agency(done)))
+
+
 @user.command("disable")
 @click.argument("username")
 @click.pass_obj
@@ -143,79 +168,6 @@ def list_(state, as_json: bool) -> None:  # type: ignore[no-untyped-def]
             "state": t("user.state_disabled") if u.disabled_at else t("user.state_active"),
             "password_changed_at": when(u.password_changed_at, zone)} for u in found],
           COLUMNS, header_prefix="user.col")
-
-
-@user.group("token")
-def token() -> None:
-    """Mã truy cập API cho script / API tokens for scripts.
-
-    Script gửi mã trong tiêu đề "Authorization: Bearer <mã>" khi gọi /api/;
-    mã mang đúng vai trò của tài khoản. / A script sends the token in the
-    "Authorization: Bearer <token>" header on /api/; it has its account's role.
-
-    \b
-    Ví dụ / examples:
-      publisher user token add bao-cao --label "báo cáo hằng đêm" --days 30
-      publisher user token list bao-cao
-      publisher user token revoke 3
-    """
-
-
-@token.command("add")
-@click.argument("username")
-@click.option("--label", help="Dùng vào việc gì / what the token is for.")
-@click.option("--days", type=int, default=None,
-              help=f"Số ngày hiệu lực / days it stays valid (default {tokens.DEFAULT_DAYS}, "
-                   f"at most {tokens.MAX_DAYS}).")
-@click.pass_obj
-def token_add(state, username: str, label: str | None, days: int | None) -> None:  # type: ignore[no-untyped-def]
-    """Tạo mã truy cập, in ra MỘT LẦN / make a token, printed ONCE.
-
-    \b
-    Ví dụ / examples:
-      publisher user token add bao-cao --label "báo cáo hằng đêm"
-      TOKEN="$(publisher user token add bao-cao --days 7 2>/dev/null)"
-    """
-    app = state.app()
-    made, secret = tokens.create(app, state.actor, username, label=label, days=days)
-    click.echo(t("token.created", id=made.id, username=made.username,
-                 expires=when(made.expires_at, app.config.timezone)), err=True)
-    click.echo(secret)  # alone on standard output: the only time it is ever shown
-    click.echo(t("token.usage"), err=True)
-
-
-@token.command("list")
-@click.argument("username")
-@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON.")
-@click.pass_obj
-def token_list(state, username: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
-    """Liệt kê mã truy cập của một tài khoản (không hiện mã) / list an account's tokens (never the secret).
-
-    Ví dụ / example: publisher user token list bao-cao --json
-    """
-    app = state.app()
-    found = tokens.list_tokens(app, username)
-    if as_json:
-        dump([{**asdict(k), "state": k.state()} for k in found])
-        return
-    zone = app.config.timezone
-    shown = {"active": t("token.state_active"), "expired": t("token.state_expired"),
-             "revoked": t("token.state_revoked")}
-    table([{**asdict(k), "state": shown[k.state()], "created_at": when(k.created_at, zone),
-            "expires_at": when(k.expires_at, zone), "last_used_at": when(k.last_used_at, zone)} for k in found],
-          TOKEN_COLUMNS, header_prefix="token.col")
-
-
-@token.command("revoke")
-@click.argument("token_id", metavar="ID", type=int)
-@click.pass_obj
-def token_revoke(state, token_id: int) -> None:  # type: ignore[no-untyped-def]
-    """Thu hồi mã truy cập (không hoàn tác) / revoke a token for good.
-
-    Ví dụ / example: publisher user token revoke 3
-    """
-    done = tokens.revoke(state.app(), state.actor, token_id)
-    click.echo(t("token.revoked", id=done.id, username=done.username))
 
 
 COMMANDS = [user]

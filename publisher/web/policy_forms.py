@@ -1,38 +1,37 @@
-"""The policies area's parts that are not routes: who sees which policy, search, the form, the API's models.
+"""The policy form: its fields, what was typed turned into the library's input, errors back to their field.
 
 No rule of what a policy is lives here: the values go to ``service.add_policy``
 and ``service.update_policy`` (``inputs.py`` checks them), exactly as the CLI
 sends them.  This module only turns a form or a JSON body into that input,
-an :class:`~publisher.errors.InputError` back into the field it names, and
-keeps each user to the agencies ``access.sees_agency`` lets them see (another
-agency's policy is "not found", never "forbidden": its id tells nothing).
+refuses first what the database itself would refuse (with the field's
+message, never a 500), and turns an :class:`~publisher.errors.InputError`
+back into the field it names.
+
+Who sees which policy and the search are in ``policy_lookup.py``; the API's
+models in ``policy_models.py``.  Their names stay importable from here.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field
-from sqlalchemy import select
-from starlette.exceptions import HTTPException
-
-from .. import inputs, service
-from ..access import User, sees_agency
+from .. import inputs
+from ..access import User
 from ..campaign import Step
 from ..context import App
 from ..errors import InputError
-from ..models import Policy, nfc
-from ..store import rows
-from ..store.engine import read
-from ..store.schema import policies
-from .errors import Forbidden
+from ..models import Policy
+from .policy_lookup import MAX_ID, agency_choices, agency_for, get_visible, search, visible
+from .policy_models import CampaignStep, InvalidInput, PolicyChanged, PolicyEdit, PolicyNew, PolicyOut
 
-#: Ids are 32-bit integers in both databases: a larger one names nothing (and must not reach PostgreSQL).
-MAX_ID = 2**31 - 1
+__all__ = ["CODE_LENGTH", "DATE_FIELDS", "EDITABLE", "FIELDS", "MAX_ID", "YEARS", "CampaignStep", "InvalidInput",
+           "PolicyChanged", "PolicyEdit", "PolicyNew", "PolicyOut", "agency_choices", "agency_for", "blank_form",
+           "check_input", "data_from_form", "dmy", "error_field", "form_of", "get_visible", "local_time", "search",
+           "steps_view", "visible"]
+
 #: policies.code is String(100): longer is refused here with the field's message, not by the database.
 CODE_LENGTH = 100
 #: Dates outside these years are typing mistakes, and the campaign's arithmetic near year 1 or 9999 overflows.
@@ -43,68 +42,6 @@ FIELDS = ("agency", "code", "title", "summary", "impact", *DATE_FIELDS, "draft_u
           "comment_how")
 #: What an edit may change (code and agency identify the policy).
 EDITABLE = tuple(f for f in FIELDS if f not in ("agency", "code"))
-
-
-# --- who sees what -------------------------------------------------------------------------------
-
-def visible(app: App, user: User) -> list[Policy]:
-    """The policies *user* may see (an agency-bound account: its agency's only)."""
-    return [p for p in service.list_policies(app, user.agency) if sees_agency(user, p.agency)]
-
-
-def get_visible(app: App, user: User, pid: int) -> Policy:
-    """Policy *pid*, or 404 when it does not exist or belongs to an agency *user* does not see."""
-    found = None
-    if 1 <= pid <= MAX_ID:
-        with read(app.engine) as conn:
-            row = conn.execute(select(policies).where(policies.c.id == pid)).first()
-        found = rows.policy(row) if row else None
-    if found is None or not sees_agency(user, found.agency):
-        raise HTTPException(404)
-    return found
-
-
-def agency_for(app: App, user: User, given: str | None) -> str | None:
-    """The agency a new policy is for: an agency-bound user's own (naming another is refused: 403)."""
-    given = (given or "").strip() or None
-    if user.agency is None:
-        return given
-    if given is not None and given != user.agency:
-        raise Forbidden("role")
-    return user.agency
-
-
-def agency_choices(app: App, user: User) -> list[tuple[str, str]]:
-    """(code, name) of the agencies *user* may create policies for."""
-    return [(a.code, a.name) for a in app.config.agencies.values() if sees_agency(user, a.code)]
-
-
-# --- search --------------------------------------------------------------------------------------
-
-def _fold(text: str) -> str:
-    return nfc(nfc(text).casefold())
-
-
-def _bare(text: str) -> str:
-    """Without tone marks and with đ as d: "Học phí" and "hoc phi" meet here."""
-    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def search(found: list[Policy], query: str) -> list[Policy]:
-    """Policies whose code or title contains *query* (NFC or not, any case; unaccented matches all)."""
-    wanted = _fold(query.strip())
-    if not wanted:
-        return found
-    loose = _bare(wanted) == wanted  # typed without marks: compare without marks
-
-    def hit(policy: Policy) -> bool:
-        texts = (policy.code, policy.title)
-        if any(wanted in _fold(t) for t in texts):
-            return True
-        return loose and any(wanted in _bare(t) for t in texts)
-
-    return [p for p in found if hit(p)]
 
 
 # --- the form ------------------------------------------------------------------------------------
@@ -178,89 +115,3 @@ def steps_view(steps: list[Step], zone: ZoneInfo) -> list[dict[str, Any]]:
     """The campaign's steps as the page shows them (times in the display zone)."""
     return [{"moment": s.moment, "action": s.action, "post_id": s.post_id, "at": local_time(s.at, zone)}
             for s in steps]
-
-
-# --- the API's models ----------------------------------------------------------------------------
-
-DATE_HELP = "A date, DD/MM/YYYY or YYYY-MM-DD."
-
-
-class PolicyOut(BaseModel):
-    """A policy as stored."""
-
-    id: int
-    agency: str
-    code: str
-    title: str
-    summary: str
-    impact: str = Field(description="high or normal")
-    consultation_opens: date | None
-    consultation_closes: date | None
-    passed_on: date | None
-    issued_on: date | None
-    draft_url: str | None
-    key_points: list[str]
-    affected: str | None
-    comment_how: str | None
-    created_by: str
-    created_at: datetime | None
-
-    @classmethod
-    def of(cls, policy: Policy) -> PolicyOut:
-        values = asdict(policy)
-        values.update(impact=policy.impact.value, key_points=list(policy.key_points))
-        return cls(**values)
-
-
-class PolicyEdit(BaseModel):
-    """The fields a change may give; a field left out keeps its value (null clears an optional one)."""
-
-    title: str | None = None
-    summary: str | None = None
-    impact: str | None = Field(None, description="high or normal")
-    consultation_opens: str | None = Field(None, description=DATE_HELP)
-    consultation_closes: str | None = Field(None, description=DATE_HELP)
-    passed_on: str | None = Field(None, description=DATE_HELP)
-    issued_on: str | None = Field(None, description=DATE_HELP)
-    draft_url: str | None = Field(None, description="http:// or https:// address of the draft and comment page.")
-    key_points: list[str] | None = Field(None, description="At most 5 short sentences.")
-    affected: str | None = None
-    comment_how: str | None = None
-
-
-class PolicyNew(PolicyEdit):
-    """A new policy: code, title and summary are required; agency when several are configured."""
-
-    agency: str | None = Field(None, description="Agency code; an agency-bound account may name only its own.")
-    code: str = Field(description="Number and symbol of the document, e.g. 12/2026/NQ-HĐND.")
-    title: str = Field(description="Title (at most 200 characters).")
-    summary: str = Field(description="Summary.")
-
-
-class InvalidInput(BaseModel):
-    """Input the library refused: the message, and the field it names (null: the whole request)."""
-
-    detail: str
-    field: str | None
-
-
-class CampaignStep(BaseModel):
-    """One moment of the campaign and what planning did with it."""
-
-    moment: str = Field(description="opens, reminder, passed or issued")
-    action: str = Field(description="created, replanned, unchanged, approved, missed or no_date")
-    post_id: int | None
-    at: datetime | None = Field(description="When the post goes out, in display.timezone.")
-
-    @classmethod
-    def of(cls, step: Step, zone: ZoneInfo) -> CampaignStep:
-        return cls(moment=step.moment, action=step.action, post_id=step.post_id,
-                   at=step.at.astimezone(zone) if step.at else None)
-
-
-class PolicyChanged(BaseModel):
-    """A policy after a change, the fields that changed, and the campaign re-planned because of them."""
-
-    policy: PolicyOut
-    changed: list[str]
-    campaign: list[CampaignStep]

@@ -16,7 +16,8 @@ cookie.  No browser sends such a header on its own (another site cannot set
 it without a CORS preflight, which we never allow), and on ``/api/`` the
 header decides alone who is asking (``auth.bearer_token``), so a forged
 request would act as nobody.  A request that carries a session cookie is
-checked as always.
+checked as always; an API request with neither a token nor a cookie is
+nobody, and gets the API's 401 rather than a word about forms.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import bearer_token
-from .errors import Forbidden, server_error
+from .errors import Forbidden, LoginRequired, is_api, server_error
 from .sessions import COOKIE, Session
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -87,6 +88,8 @@ async def csrf_guard(request: Request) -> None:
         return
     if _by_token(request):
         return
+    if is_api(request) and COOKIE not in request.cookies:
+        raise LoginRequired()  # no token, no session: a script that forgot its token, told so (401)
     session: Session | None = request.app.state.site.sessions.read(request)
     sent = request.headers.get(CSRF_HEADER) or await _form_token(request)
     if session is None or not sent or not hmac.compare_digest(sent.encode(), session.csrf.encode()):

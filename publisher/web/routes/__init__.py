@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from . import api, approvals, audit, auth, calendar, compose, deliveries, home, policies
+from . import admin_channels, admin_users, api, approvals, audit, auth, calendar, compose, deliveries, home, policies
 
 ROUTERS = (auth.router, home.router, api.router, policies.router, deliveries.router, approvals.router, audit.router,
-           compose.router, calendar.router)
+           compose.router, calendar.router, admin_users.router, admin_channels.router)
 
 
 def include(web: FastAPI) -> None:

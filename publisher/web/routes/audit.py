@@ -5,6 +5,7 @@ Read-only: every role with ``journal.read`` (the journal, dossiers) or
 is bounded by its agency (``web.audit_data`` says how subjects map to
 agencies).  The chain is re-computed on every load of ``/audit`` (it streams
 the rows).  Downloads carry ASCII file names; CSV is UTF-8 with a BOM.
+The API under ``/api/v1`` is ``audit_api.py`` (included below).
 """
 
 from __future__ import annotations
@@ -14,34 +15,27 @@ import tempfile
 from datetime import datetime
 from math import ceil
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from ... import coverage_html as view
 from ... import dossier, reports
 from ...access import User
+from ...coverage import Coverage
 from ...errors import InputError
 from .. import audit_data as data
 from .. import audit_report as report
-from ..auth import require
-from ..language import speaker
+from ..language import Speaker, speaker
 from ..templating import render
-from .api import REFUSALS, Problem
+from .audit_api import From, Reader, ReportReader, To, api, journal_filter
 
 router = APIRouter()
 pages = APIRouter(include_in_schema=False)
-api = APIRouter(prefix="/api/v1", tags=["v1"])
-Reader = Annotated[User, Depends(require("journal.read"))]
-ReportReader = Annotated[User, Depends(require("report.read"))]
 MAX_ID = 2**31 - 1
-Text = Annotated[str, Query(max_length=200)]
-From = Annotated[str, Query(alias="from", max_length=40)]
-To = Annotated[str, Query(alias="to", max_length=40, description="Included.")]
-INVALID: dict[int | str, dict[str, Any]] = {400: {"model": Problem, "description": "A date or year not understood."}}
 
 
 def _id(text: str) -> int:
@@ -60,11 +54,6 @@ def _refused(request: Request, exc: InputError, title: str) -> Response:
     return render(request, "error.html", {"title": title, "message": words.error(exc)}, status_code=400)
 
 
-def _filters(event: str, actor: str, subject: str, since: str, until: str, page: str | int) -> data.JournalFilter:
-    number = page if isinstance(page, int) else int(page) if page.isdigit() else 1
-    return data.JournalFilter.of(event, actor, subject, since, until, number)
-
-
 # --- pages -------------------------------------------------------------------------------------
 
 @pages.get("/audit")
@@ -73,23 +62,27 @@ def journal_page(request: Request, user: Reader, event: str = "", actor: str = "
     """The journal newest first, the chain's status and the anchor to write down."""
     words = speaker(request)
     try:
-        f = _filters(event, actor, subject, since, until, page)
+        f = journal_filter(event, actor, subject, since, until, page)
     except InputError as exc:
         return _refused(request, exc, words.t("web.audit.title"))
     app = request.app.state.site.app
     rows, total = data.journal_page(app, user, f)
+    context = {"rows": rows, "total": total, "page": f.page, "check": report.verification(app, words),
+               "when": _when(request), "short": data.short, **_journal_links(f, total)}
+    return render(request, "audit/journal.html", context)
+
+
+def _journal_links(f: data.JournalFilter, total: int) -> dict[str, Any]:
+    """The filter form as typed, the page count, and the CSV, previous and next links keeping the filters."""
     shown, pages_ = f.shown(), max(1, ceil(total / data.PER_PAGE))
 
     def href(n: int) -> str:
         return "/audit?" + urlencode({**shown, "page": n})
 
-    form = {k: shown.get(k, "") for k in ("event", "actor", "subject", "since", "until")}
-    context = {"rows": rows, "total": total, "page": f.page, "pages": pages_, "form": form,
-               "check": report.verification(app, words), "when": _when(request), "short": data.short,
-               "csv": "/audit/journal.csv" + (f"?{urlencode(shown)}" if shown else ""),
-               "previous": href(f.page - 1) if f.page > 1 else None,
-               "next": href(f.page + 1) if f.page < pages_ else None}
-    return render(request, "audit/journal.html", context)
+    return {"pages": pages_, "form": {k: shown.get(k, "") for k in ("event", "actor", "subject", "since", "until")},
+            "csv": "/audit/journal.csv" + (f"?{urlencode(shown)}" if shown else ""),
+            "previous": href(f.page - 1) if f.page > 1 else None,
+            "next": href(f.page + 1) if f.page < pages_ else None}
 
 
 @pages.get("/audit/journal.csv")
@@ -97,7 +90,7 @@ def journal_csv(request: Request, user: Reader, event: str = "", actor: str = ""
                 since: str = "", until: str = "") -> Response:
     """Every entry matching the filters, oldest first, as the CLI's ``log --journal --format csv``."""
     try:
-        f = _filters(event, actor, subject, since, until, 1)
+        f = journal_filter(event, actor, subject, since, until, 1)
     except InputError as exc:
         return _refused(request, exc, speaker(request).t("web.audit.title"))
     text = reports.to_csv(data.journal_all(request.app.state.site.app, user, f), data.COLUMNS)
@@ -119,20 +112,25 @@ def coverage_page(request: Request, user: ReportReader, year: str = "", start: F
     except InputError as exc:
         return _refused(request, exc, words.t("coverage.html.title"))
     asked = {k: v for k, v in (("year", year), ("from", start), ("to", end), ("agency", cov.agency or "")) if v}
+    context = {**_coverage_view(request, words, user, cov), "form": {"year": year, "from": start, "to": end},
+               "csv": "/audit/coverage.csv" + (f"?{urlencode(asked)}" if asked else "")}
+    return render(request, "audit/coverage.html", context)
+
+
+def _coverage_view(request: Request, words: Speaker, user: User, cov: Coverage) -> dict[str, Any]:
+    """The coverage as the page shows it: rows with their policy's id and reason, charts, the verdict."""
+    app = request.app.state.site.app
     ids = data.policy_ids(app, cov.rows)
     rows = [{**r, "id": ids.get((r["agency"], r["code"])), "reason_text": report.reason(words, r["reason"])}
             for r in cov.rows]
     name = app.config.agencies[cov.agency].name if cov.agency in app.config.agencies else cov.agency
     verdict = (words.t("coverage.verdict.none") if cov.met is None else
                words.t("coverage.verdict.met") if cov.met else words.t("coverage.verdict.not_met"))
-    context = {"cov": cov, "rows": rows, "uncovered": [r for r in rows if not r["covered"]],
-               "share": report.percent(cov.share, words.lang), "chart": report.chart(cov, words),
-               "channels": view.channel_chart(cov.by_channel), "verdict": verdict,
-               "agency_name": name or words.t("coverage.all_agencies"), "when": _when(request),
-               "agencies": [] if user.agency else sorted(app.config.agencies.items()),
-               "form": {"year": year, "from": start, "to": end},
-               "csv": "/audit/coverage.csv" + (f"?{urlencode(asked)}" if asked else "")}
-    return render(request, "audit/coverage.html", context)
+    return {"cov": cov, "rows": rows, "uncovered": [r for r in rows if not r["covered"]],
+            "share": report.percent(cov.share, words.lang), "chart": report.chart(cov, words),
+            "channels": view.channel_chart(cov.by_channel), "verdict": verdict,
+            "agency_name": name or words.t("coverage.all_agencies"), "when": _when(request),
+            "agencies": [] if user.agency else sorted(app.config.agencies.items())}
 
 
 @pages.get("/audit/coverage.csv")
@@ -170,44 +168,6 @@ def _download(text: str, kind: str, filename: str) -> Response:
 
 def _stamp(request: Request) -> str:
     return datetime.now(request.app.state.site.app.config.timezone).strftime("%Y%m%d-%H%M")
-
-
-# --- API ---------------------------------------------------------------------------------------
-
-@api.get("/journal", response_model=report.JournalPage, responses={**REFUSALS, **INVALID},
-         summary="Journal entries")
-def api_journal(request: Request, user: Reader, event: Text = "", actor: Text = "", subject: Text = "",
-                since: Annotated[str, Query(max_length=40, description="A local date, included.")] = "",
-                until: Annotated[str, Query(max_length=40, description="A local date, included.")] = "",
-                page: Annotated[int, Query(ge=1, le=10**6)] = 1) -> Response | report.JournalPage:
-    """The entries this account may see, newest first, 100 a page (event: a prefix; subject: exact or ``kind:``)."""
-    try:
-        f = _filters(event, actor, subject, since, until, page)
-    except InputError as exc:
-        return JSONResponse({"detail": speaker(request).error(exc)}, 400)
-    rows, total = data.journal_page(request.app.state.site.app, user, f)
-    items = [report.JournalEntryOut(**{**r, "payload": data.json.loads(r["payload"])}) for r in rows]
-    return report.JournalPage(items=items, total=total, page=f.page, pages=max(1, ceil(total / data.PER_PAGE)))
-
-
-@api.get("/journal/verify", response_model=report.VerificationOut, responses=REFUSALS,
-         summary="Verify the journal's hash chain")
-def api_verify(request: Request, user: Reader) -> report.VerificationOut:
-    return report.verification(request.app.state.site.app, speaker(request))
-
-
-@api.get("/coverage", response_model=report.CoverageOut, responses={**REFUSALS, **INVALID},
-         summary="Coverage of high-impact policies")
-def api_coverage(request: Request, user: ReportReader,
-                 year: Annotated[str, Query(max_length=8, description="YYYY (default: this year).")] = "",
-                 start: From = "", end: To = "",
-                 agency: Text = "") -> Response | report.CoverageOut:
-    app = request.app.state.site.app
-    try:
-        cov = report.coverage_for(app, user, report.period(year, start, end, app.config.timezone), agency)
-    except InputError as exc:
-        return JSONResponse({"detail": speaker(request).error(exc)}, 400)
-    return report.CoverageOut.model_validate(view.to_dict(cov))
 
 
 router.include_router(pages)

@@ -137,9 +137,9 @@ def _refusal(words: Speaker, exc: PublisherError, current: Delivery, action: str
     """Why *action* was refused, in the request's language (the state named as staff know it)."""
     state = words.t(f"state.{current.state.value}")
     if isinstance(exc, StateError) and action == "retry" and not retries.can_retry(current):
-        return words.t("web.deliveries.not_retryable", id=current.id, state=state)
+        return words.t("delivery.retry_refused", id=current.id, state=state)
     if isinstance(exc, StateError) and action == "cancel" and not retries.can_cancel(current):
-        return words.t("web.deliveries.not_cancellable", id=current.id, state=state)
+        return words.t("delivery.cancel_refused", id=current.id, state=state)
     return words.error(exc)  # e.g. the deadline passed, or the peer would not delete its scheduled post
 
 

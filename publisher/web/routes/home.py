@@ -41,7 +41,8 @@ PAGES = (
     PageLink("calendar", "/calendar", "post.read", ready=True),
     PageLink("deliveries", "/deliveries", "post.read", ready=True),
     PageLink("audit", "/audit", "journal.read", ready=True),
-    PageLink("users", "/users", "users.manage"),
+    PageLink("users", "/users", "users.manage", ready=True),
+    PageLink("channels", "/channels", "channels.manage", ready=True),
 )
 
 

@@ -3,17 +3,18 @@
 Pages: ``/policies`` (everyone), ``/policies/new`` and ``/policies/{id}/edit``
 (``policy.write``), ``/policies/{id}`` (everyone) and its campaign button
 (``post.write``: planning writes draft posts).  The API under
-``/api/v1/policies`` does the same operations with the same rules.  Values go
-through ``service`` (the CLI's path); the parts that are not routes are in
-``publisher/web/policy_forms.py``.
+``/api/v1/policies`` (``policies_api.py``, included below) does the same
+operations with the same rules.  Values go through ``service`` (the CLI's
+path); the parts that are not routes are in ``publisher/web/policy_forms.py``
+(the form) and ``publisher/web/policy_lookup.py`` (who sees what, search).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request, Response
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
 from ... import campaign, service
@@ -21,21 +22,13 @@ from ...access import User, can
 from ...errors import InputError
 from ...models import Impact, Policy
 from .. import policy_forms as forms
-from ..auth import require
 from ..language import speaker
+from ..policy_lookup import agency_choices, agency_for, get_visible, search, visible
 from ..templating import render
-from .api import REFUSALS, Problem
+from .policies_api import Planner, Reader, Writer, api
 
 router = APIRouter()
 pages = APIRouter(include_in_schema=False)
-api = APIRouter(prefix="/api/v1/policies", tags=["v1"])
-
-Reader = Annotated[User, Depends(require("post.read"))]
-Writer = Annotated[User, Depends(require("policy.write"))]
-Planner = Annotated[User, Depends(require("post.write"))]
-PolicyId = Annotated[int, Path(ge=1, le=forms.MAX_ID)]
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "No such policy you may see."}}
-INVALID: dict[int | str, dict[str, Any]] = {400: {"model": forms.InvalidInput, "description": "Input refused."}}
 
 
 class PolicyForm(BaseModel):
@@ -61,7 +54,7 @@ class PolicyForm(BaseModel):
 @pages.get("/policies")
 def list_page(request: Request, user: Reader, q: str = "") -> Response:
     app = request.app.state.site.app
-    found = forms.search(forms.visible(app, user), q)
+    found = search(visible(app, user), q)
     return render(request, "policies/list.html", {
         "policies": found, "q": q, "can_write": can(user, "policy.write"), "dmy": forms.dmy,
         "show_agency": user.agency is None and len(app.config.agencies) > 1})
@@ -77,7 +70,7 @@ def create(request: Request, user: Writer, form: Annotated[PolicyForm, Form()]) 
     app, typed = request.app.state.site.app, form.model_dump()
     try:
         data = forms.data_from_form(typed, forms.FIELDS)
-        data["agency"] = forms.agency_for(app, user, typed["agency"])
+        data["agency"] = agency_for(app, user, typed["agency"])
         created = service.add_policy(app, user.username, forms.check_input(data, _source(request)),
                                      source=_source(request))
     except InputError as exc:
@@ -87,21 +80,21 @@ def create(request: Request, user: Writer, form: Annotated[PolicyForm, Form()]) 
 
 @pages.get("/policies/{pid:int}")
 def show_page(request: Request, pid: int, user: Reader, done: str = "") -> Response:
-    policy = forms.get_visible(request.app.state.site.app, user, pid)
+    policy = get_visible(request.app.state.site.app, user, pid)
     return _show(request, user, policy, notice="web.policies.created" if done == "created" else
                  "web.policies.saved" if done == "saved" else None)
 
 
 @pages.get("/policies/{pid:int}/edit")
 def edit_page(request: Request, pid: int, user: Writer) -> Response:
-    policy = forms.get_visible(request.app.state.site.app, user, pid)
+    policy = get_visible(request.app.state.site.app, user, pid)
     return _form(request, user, policy, forms.form_of(policy))
 
 
 @pages.post("/policies/{pid:int}/edit")
 def edit(request: Request, pid: int, user: Writer, form: Annotated[PolicyForm, Form()]) -> Response:
     app = request.app.state.site.app
-    policy = forms.get_visible(app, user, pid)
+    policy = get_visible(app, user, pid)
     typed = {**form.model_dump(), "agency": policy.agency, "code": policy.code}
     try:
         data = forms.check_input(forms.data_from_form(typed, forms.EDITABLE), _source(request))
@@ -118,7 +111,7 @@ def edit(request: Request, pid: int, user: Writer, form: Annotated[PolicyForm, F
 @pages.post("/policies/{pid:int}/campaign")
 def plan_page(request: Request, pid: int, user: Planner) -> Response:
     app = request.app.state.site.app
-    policy = forms.get_visible(app, user, pid)
+    policy = get_visible(app, user, pid)
     try:
         steps = campaign.plan(app, user.username, policy.code, policy.agency)
     except InputError as exc:
@@ -135,7 +128,7 @@ def _form(request: Request, user: User, policy: Policy | None, values: dict[str,
     """The create (*policy* None) or edit form with *values* as typed, and the error of *exc* at its field."""
     app = request.app.state.site.app
     return render(request, "policies/form.html", {
-        "policy": policy, "values": values, "agencies": forms.agency_choices(app, user),
+        "policy": policy, "values": values, "agencies": agency_choices(app, user),
         "impacts": [i.value for i in Impact], "date_fields": forms.DATE_FIELDS,
         "error": speaker(request).error(exc) if exc else None,
         "error_field": forms.error_field(exc) if exc else None,
@@ -154,68 +147,6 @@ def _show(request: Request, user: User, policy: Policy, *, notice: str | None = 
         "notice": notice, "error": error,
         "steps": forms.steps_view(steps, app.config.timezone) if steps is not None else None,
     }, status_code=status_code)
-
-
-# --- the API -------------------------------------------------------------------------------------
-
-@api.get("", response_model=list[forms.PolicyOut], responses=REFUSALS, summary="Policies")
-def api_list(request: Request, user: Reader, q: str = "") -> list[forms.PolicyOut]:
-    """The policies this account may see; *q* searches code and title (any case, with or without marks)."""
-    found = forms.search(forms.visible(request.app.state.site.app, user), q)
-    return [forms.PolicyOut.of(p) for p in found]
-
-
-@api.get("/{pid}", response_model=forms.PolicyOut, responses={**REFUSALS, **NOT_FOUND}, summary="One policy")
-def api_get(request: Request, pid: PolicyId, user: Reader) -> forms.PolicyOut:
-    return forms.PolicyOut.of(forms.get_visible(request.app.state.site.app, user, pid))
-
-
-@api.post("", status_code=201, response_model=forms.PolicyOut, responses={**REFUSALS, **INVALID},
-          summary="Register a policy")
-def api_create(request: Request, body: forms.PolicyNew, user: Writer) -> Any:
-    app = request.app.state.site.app
-    data = body.model_dump(exclude_unset=True)
-    data["agency"] = forms.agency_for(app, user, body.agency)
-    try:
-        created = service.add_policy(app, user.username, forms.check_input(data, "API"), source="API")
-    except InputError as exc:
-        return _invalid(request, exc)
-    return forms.PolicyOut.of(created)
-
-
-@api.patch("/{pid}", response_model=forms.PolicyChanged, responses={**REFUSALS, **NOT_FOUND, **INVALID},
-           summary="Change a policy")
-def api_update(request: Request, pid: PolicyId, body: forms.PolicyEdit, user: Writer) -> Any:
-    """Fields left out keep their value; changed dates re-plan the campaign's drafts (as the CLI does)."""
-    app = request.app.state.site.app
-    policy = forms.get_visible(app, user, pid)
-    try:
-        data = forms.check_input(body.model_dump(exclude_unset=True), "API")
-        updated, changes = service.update_policy(app, user.username, policy.code, policy.agency, data, source="API")
-        steps = campaign.replan_if_planned(app, user.username, updated) if changes else []
-    except InputError as exc:
-        return _invalid(request, exc)
-    zone = app.config.timezone
-    return forms.PolicyChanged(policy=forms.PolicyOut.of(updated), changed=sorted(changes),
-                               campaign=[forms.CampaignStep.of(s, zone) for s in steps])
-
-
-@api.post("/{pid}/campaign", response_model=list[forms.CampaignStep],
-          responses={**REFUSALS, **NOT_FOUND, **INVALID}, summary="Plan the campaign")
-def api_plan(request: Request, pid: PolicyId, user: Planner) -> Any:
-    """Create or re-plan the standard posts (consultation opens, reminder, passed, issued) as drafts."""
-    app = request.app.state.site.app
-    policy = forms.get_visible(app, user, pid)
-    try:
-        steps = campaign.plan(app, user.username, policy.code, policy.agency)
-    except InputError as exc:
-        return _invalid(request, exc)
-    return [forms.CampaignStep.of(s, app.config.timezone) for s in steps]
-
-
-def _invalid(request: Request, exc: InputError) -> JSONResponse:
-    shown = forms.InvalidInput(detail=speaker(request).error(exc), field=forms.error_field(exc))
-    return JSONResponse(shown.model_dump(), status_code=400)
 
 
 router.include_router(pages)
