@@ -81,3 +81,21 @@ def test_the_coverage_gauge_shows_the_year_against_the_target(app):
     add_policy(app, impact="high")  # consultation opens 2026-12-01: in this year's scope, not yet communicated
     gauge = _section(_page(app), "ty-le")
     assert "0/1 chính sách (0%), mục tiêu 70%" in gauge and "chưa đạt" in gauge and "<svg" in gauge
+
+
+def test_a_full_box_counts_the_rest_within_the_users_agency(app):
+    add_user(app, "quan-tri", "admin")
+    add_user(app, "tinh-bien-tap", agency="tinh")
+    add_user(app, "xa-bien-tap", agency="xa")
+    add_policy(app)
+    add_policy(app, agency="xa", code="05/2026/QĐ-UBND")
+    soon = utcnow() + timedelta(seconds=90)
+    for _ in range(6):
+        approved_post(app, channels=("portal", "fanpage"), at=soon)  # 12 of tinh today
+    for _ in range(3):
+        approved_post(app, channels=("xa-fanpage",), at=soon, code="05/2026/QĐ-UBND", agency="xa")
+    shown = {name: _section(_page(app, name), "hom-nay") for name in ("quan-tri", "tinh-bien-tap", "xa-bien-tap")}
+    assert "(15)" in shown["quan-tri"] and "và 5 lượt đăng khác" in shown["quan-tri"]
+    assert "(12)" in shown["tinh-bien-tap"] and "và 2 lượt đăng khác" in shown["tinh-bien-tap"]
+    assert "(3)" in shown["xa-bien-tap"] and "lượt đăng khác" not in shown["xa-bien-tap"]
+    assert all(text.count("/deliveries/") == n for text, n in zip(shown.values(), (10, 10, 3), strict=True))
