@@ -1,6 +1,6 @@
 """Benchmark: the web UI under load, with 10,000 deliveries in the database.
 
-A real ``publisher web`` process (uvicorn, SQLite) on a loopback port; the
+A real ``publisher web --workers N`` (uvicorn, SQLite; N = CPU cores unless given) on a loopback port; the
 database holds one policy, 10,000 approved posts and their 10,000 deliveries
 (queued quickly through ``enqueue.enqueue`` with one real approved post's
 frozen content, as ``bench/scale.py`` does; a tenth marked published and a
@@ -19,8 +19,8 @@ connections, 2 threads, on loopback) loads for DURATION seconds each:
 * and, for the record (not in the last line), the approval page of the
   draft, ``GET /approvals/{post_id}``.
 
-    python bench/web.py              # 15 s per page
-    python bench/web.py 30
+    python bench/web.py              # 15 s per page, `publisher web --workers <CPU cores>`
+    python bench/web.py 30 1         # 30 s per page, one server process
 
 Last line: ``dashboard_p99_ms=<float> preview_p99_ms=<float>`` (targets: 200 and 300 ms).
 """
@@ -103,10 +103,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(folder: Path, port: int) -> subprocess.Popen[bytes]:
+def serve(folder: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
     env.update(PUBLISHER_WEB_SECRET=SECRET, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-    proc = subprocess.Popen([sys.executable, "-m", "publisher", "web", "--port", str(port)], cwd=folder, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "publisher", "web", "--port", str(port), "--workers", str(workers)],
+                            cwd=folder, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(200):
         try:
@@ -174,6 +175,7 @@ def load(url: str, cookie: str, seconds: int, script: Path | None = None) -> tup
 
 def main() -> int:
     seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+    workers = int(sys.argv[2]) if len(sys.argv) > 2 else os.cpu_count() or 1
     if shutil.which("wrk") is None:
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
         return 1
@@ -189,7 +191,7 @@ def main() -> int:
         app.close()
         print(f"{TOTAL} deliveries in the database ({time.perf_counter() - started:.1f} s to make)", file=sys.stderr)
         port = free_port()
-        server = serve(folder, port)
+        server = serve(folder, port, workers)
         try:
             base = f"http://127.0.0.1:{port}"
             cookie = login(base)
@@ -203,7 +205,8 @@ def main() -> int:
                 rate, p50, p99 = load(url, cookie, seconds, lua)
                 results[name] = p99
                 print(f"{name}: {'POST' if lua else 'GET'} {url.removeprefix(base)}  {rate:.1f} requests/s  "
-                      f"p50 {p50:.1f} ms  p99 {p99:.1f} ms  ({CONNECTIONS} connections, {seconds} s)", file=sys.stderr)
+                      f"p50 {p50:.1f} ms  p99 {p99:.1f} ms  ({CONNECTIONS} connections, {seconds} s, {workers} workers)",
+                      file=sys.stderr)
         finally:
             server.terminate()
             server.wait(timeout=30)

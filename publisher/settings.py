@@ -68,6 +68,7 @@ SECTIONS: dict[str, tuple[Setting, ...]] = {
         Setting("secret_file", str, "", "A file holding that secret instead (relative to the config file); used when the variable is unset or empty.", is_path=True),
         Setting("session_hours", float, 8.0, "A login lasts this long; then the person signs in again.", minimum=0.05, maximum=24 * 30),
         Setting("login_attempts", int, 5, "Failed logins allowed per 15 minutes, per username and per client address; further attempts are refused (429) until the window passes.", minimum=1),
+        Setting("workers", int, 1, "Server processes of `publisher web` (one per CPU core serves more people at once; all share the database, the login limit included).", minimum=1, maximum=64),
     ),
 }
 

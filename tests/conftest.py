@@ -262,14 +262,14 @@ WEB_SECRET = "khóa-bí-mật-chỉ-dùng-cho-thử-nghiệm-trình-duyệt-0123
 
 
 @contextmanager
-def web_server(project: Path) -> Iterator[str]:
+def web_server(project: Path, *options: str) -> Iterator[str]:
     """``publisher web`` (the command staff run) for *project* on a free loopback port; yields its URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
     env.update(PUBLISHER_WEB_SECRET=WEB_SECRET, PYTHONPATH=str(ROOT))  # this checkout, whatever is installed
-    proc = _subprocess.Popen([sys.executable, "-m", "publisher", "web", "--port", str(port)], cwd=project, env=env,
+    proc = _subprocess.Popen([sys.executable, "-m", "publisher", "web", "--port", str(port), *options], cwd=project, env=env,
                              stdout=_subprocess.DEVNULL, stderr=_subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:

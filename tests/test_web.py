@@ -8,15 +8,20 @@ without a socket.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import pytest
 from fastapi import Depends
+from sqlalchemy import select
 
 from publisher import accounts, i18n
 from publisher.access import Role, User
-from publisher.models import DeliveryState
+from publisher.context import App
+from publisher.models import DeliveryState, utcnow
+from publisher.store.engine import read
+from publisher.store.schema import login_failures
 from publisher.web import create_app
 from publisher.web.auth import require
 from publisher.web.ratelimit import LoginLimiter
@@ -199,19 +204,32 @@ def test_the_limit_counts_per_client_address_too(app):
     assert post_login(client, "bien-tap", PASSWORD).status_code == 429
 
 
-def test_the_limiter_window_slides_and_success_forgets_the_name():
-    now = [1000.0]
-    limiter = LoginLimiter(5, 900, clock=lambda: now[0])
+def test_the_limiter_window_slides_and_success_forgets_the_name(app):
+    now = [utcnow()]
+    limiter = LoginLimiter(app.engine, 5, 900, clock=lambda: now[0])
     for _ in range(5):
         assert limiter.retry_after("user:a", "addr:1") == 0
         limiter.failed("user:a", "addr:1")
-        now[0] += 10
+        now[0] += timedelta(seconds=10)
     assert limiter.retry_after("user:a") == 900 - 50 + 1 and limiter.retry_after("addr:2") == 0
-    now[0] += 860
+    now[0] += timedelta(seconds=860)
     assert limiter.retry_after("user:a", "addr:1") == 0
     limiter.failed("user:b")
     limiter.forget("user:b")
     assert limiter.retry_after("user:b") == 0
+    with read(app.engine) as conn:  # only digests, and only the window's failures (+20 s .. +40 s, two keys)
+        rows = conn.execute(select(login_failures)).all()
+    assert len(rows) == 6 and len({r.key_sha256 for r in rows}) == 2
+    assert all(len(r.key_sha256) == 64 and "user" not in r.key_sha256 for r in rows)
+
+
+def test_every_worker_and_every_restart_counts_the_same_failures(app):
+    add_user(app)
+    workers = [web_client(app), web_client(app)]  # two server processes over one database
+    for n in range(5):
+        assert post_login(workers[n % 2], "bien-tap", "sai mật khẩu rồi").status_code == 400
+    for client in (*workers, web_client(app)):  # and a third, started after the failures
+        assert post_login(client, "bien-tap", PASSWORD).status_code == 429
 
 
 # --- headers, language, escaping -------------------------------------------------------------------
@@ -328,3 +346,32 @@ def test_publisher_web_without_a_secret_exits_2_naming_both_ways(project):
 def test_publisher_web_help(project):
     result = run_cli("web", "--help", cwd=project, env=HERE)
     assert result.returncode == 0 and "--host" in result.stdout and "--port" in result.stdout
+
+
+def test_publisher_web_with_two_workers_serves_one_site(project):
+    import requests
+
+    from .conftest import web_server
+
+    opened = App.open(project / "config.toml")
+    try:
+        add_user(opened)
+    finally:
+        opened.close()
+    with web_server(project, "--workers", "2") as url:
+        session = requests.Session()
+        token = csrf(session.get(f"{url}/login").text)
+        done = session.post(f"{url}/login", data={"username": "bien-tap", "password": PASSWORD, "csrf_token": token},
+                            allow_redirects=False)
+        assert done.status_code == 303
+        # whichever process answers, the session (signed with the shared secret, on record in the
+        # shared database) is good: several requests land on both workers
+        assert all(session.get(f"{url}/", allow_redirects=False).status_code == 200 for _ in range(6))
+        stranger = requests.Session()
+        for _ in range(5):
+            token = csrf(stranger.get(f"{url}/login").text)
+            stranger.post(f"{url}/login", data={"username": "bien-tap", "password": "sai rồi", "csrf_token": token})
+        token = csrf(stranger.get(f"{url}/login").text)
+        refused = stranger.post(f"{url}/login", data={"username": "bien-tap", "password": PASSWORD,
+                                                      "csrf_token": token})
+        assert refused.status_code == 429

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import update
+
 from publisher import journal
 from publisher.models import DeliveryState, utcnow
 from publisher.store import deliveries as store
 from publisher.store.engine import write
+from publisher.store.schema import deliveries
 
 from .helpers import add_policy, approved_post
 from .webtools import add_user, login_as
@@ -99,3 +102,16 @@ def test_a_full_box_counts_the_rest_within_the_users_agency(app):
     assert "(12)" in shown["tinh-bien-tap"] and "và 2 lượt đăng khác" in shown["tinh-bien-tap"]
     assert "(3)" in shown["xa-bien-tap"] and "lượt đăng khác" not in shown["xa-bien-tap"]
     assert all(text.count("/deliveries/") == n for text, n in zip(shown.values(), (10, 10, 3), strict=True))
+
+
+def test_the_boxes_list_the_soonest_first_whatever_their_state(app):
+    add_user(app)
+    add_policy(app)
+    start = utcnow() + timedelta(seconds=120)
+    later = [approved_post(app, channels=("portal",), at=start + timedelta(seconds=10 + i))[0] for i in range(11)]
+    [first] = approved_post(app, channels=("fanpage",), at=start)
+    with write(app.engine) as conn:  # waiting for a retry (as after a failed try), due before all the queued ones
+        conn.execute(update(deliveries).where(deliveries.c.id == first).values(state=S.WAITING))
+    today = _section(_page(app), "hom-nay")
+    shown = [int(part.split("<", 1)[0]) for part in today.split(">#")[1:]]
+    assert shown == [first, *later[:9]] and "(12)" in today and "và 2 lượt đăng khác" in today

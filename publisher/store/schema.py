@@ -188,3 +188,11 @@ channel_holds = Table(  # channels an admin put on hold (publisher/holds.py): th
     Column("actor", String(200), nullable=False),
     Column("since", UTCDateTime, nullable=False),
 )
+
+login_failures = Table(  # failed logins of the web UI (publisher/web/ratelimit.py), shared by every worker
+    "login_failures", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key_sha256", String(64), nullable=False),  # sha256 of "user:NAME" or "addr:IP": neither is kept
+    Column("at", UTCDateTime, nullable=False),
+)
+Index("ix_login_failures_key_at", login_failures.c.key_sha256, login_failures.c.at)

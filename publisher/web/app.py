@@ -61,7 +61,7 @@ def create_app(app: App, *, secret: str | None = None, options: WebOptions | Non
     web = FastAPI(title="publisher", version=__version__, openapi_url=OPENAPI_URL, docs_url=None,
                   redoc_url=None, dependencies=[Depends(csrf_guard)], lifespan=_lifespan(app, owns_app))
     web.state.site = Site(app=app, options=options, sessions=SessionCodec(key, options.session_seconds),
-                          limiter=LoginLimiter(options.login_attempts, LOGIN_WINDOW_SECONDS),
+                          limiter=LoginLimiter(app.engine, options.login_attempts, LOGIN_WINDOW_SECONDS),
                           pages=environment(app.config.template_dirs))
     web.add_middleware(SecurityHeaders)
     web.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -31,6 +31,7 @@ class WebOptions:
     secret_file: Path | None
     session_hours: float
     login_attempts: int
+    workers: int = 1
 
     @property
     def session_seconds(self) -> int:
@@ -43,7 +44,7 @@ def web_options(config: Config) -> WebOptions:
     secret_file = config.base_dir / values["secret_file"] if values["secret_file"] else None
     return WebOptions(host=values["host"], port=values["port"], secret_env=values["secret_env"],
                       secret_file=secret_file, session_hours=values["session_hours"],
-                      login_attempts=values["login_attempts"])
+                      login_attempts=values["login_attempts"], workers=values["workers"])
 
 
 def session_secret(options: WebOptions) -> str:

@@ -1,75 +1,68 @@
 """Failed logins, counted per username and per client address, in a sliding window.
 
-Kept in the memory of one process: enough for ``publisher web`` (one
-process), but several server processes each count on their own, and a
-restart forgets.  Moving the counts to the database (or a shared cache) is
-the step when the web UI runs as several workers.  Memory is bounded: old
-failures are dropped as the window slides and the table never holds more
-than :data:`MAX_KEYS` keys.
+Counted in the database (``login_failures``), so every worker process of
+``publisher web --workers N`` and every restart sees the same count: a
+guesser gains nothing by landing on another worker or waiting for a deploy.
+Only the sha256 of each key is stored (no usernames typed by strangers, no
+addresses).  Rows older than the window are deleted as new failures come, so
+the table holds at most the last window's failures.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
+import hashlib
 from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Engine, delete, insert, select
 
 from ..access import canonical
-
-#: An attacker spraying random usernames must not grow the table without end.
-MAX_KEYS = 10_000
+from ..models import utcnow
+from ..store.engine import read, write
+from ..store.schema import login_failures as failures
 
 
 class LoginLimiter:
-    """At most *limit* failures per key in *window* seconds; then the key is refused."""
+    """At most *limit* failures per key in *window* seconds; then the key is refused until they age out."""
 
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, engine: Engine, limit: int, window: float,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.engine = engine
         self.limit = limit
-        self.window = window
+        self.window = timedelta(seconds=window)
         self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()  # sync routes run in a thread pool
 
     def retry_after(self, *keys: str) -> int:
         """Seconds until every key may try again; 0 if none is over the limit."""
         now = self._clock()
-        with self._lock:
-            waits = [self._wait(key, now) for key in keys]
+        with read(self.engine) as conn:
+            waits = [self._wait(conn, key, now) for key in keys]
         return max(waits, default=0)
 
     def failed(self, *keys: str) -> None:
-        """Count one failed login against every key."""
+        """Count one failed login against every key (and forget failures older than the window)."""
         now = self._clock()
-        with self._lock:
-            if len(self._failures) >= MAX_KEYS:
-                self._prune(now)
-            for key in keys:
-                self._failures.setdefault(key, deque()).append(now)
+        with write(self.engine) as conn:
+            conn.execute(delete(failures).where(failures.c.at <= now - self.window))
+            conn.execute(insert(failures), [{"key_sha256": _digest(key), "at": now} for key in keys])
 
     def forget(self, key: str) -> None:
         """A successful login clears its username's failures (not its address's)."""
-        with self._lock:
-            self._failures.pop(key, None)
+        with write(self.engine) as conn:
+            conn.execute(delete(failures).where(failures.c.key_sha256 == _digest(key)))
 
-    def _wait(self, key: str, now: float) -> int:
-        stamps = self._failures.get(key)
-        if not stamps:
-            return 0
-        while stamps and stamps[0] <= now - self.window:
-            stamps.popleft()
+    def _wait(self, conn: Connection, key: str, now: datetime) -> int:
+        """Seconds until *key*'s limit-th latest failure leaves the window; 0 below the limit."""
+        query = (select(failures.c.at).where(failures.c.key_sha256 == _digest(key), failures.c.at > now - self.window)
+                 .order_by(failures.c.at.desc()).limit(self.limit))
+        stamps = list(conn.execute(query).scalars())
         if len(stamps) < self.limit:
             return 0
-        return max(1, int(stamps[-self.limit] + self.window - now) + 1)
+        return max(1, int((stamps[-1] + self.window - now).total_seconds()) + 1)
 
-    def _prune(self, now: float) -> None:
-        """Drop keys with no recent failure; if still full, the oldest half."""
-        for key in [k for k, s in self._failures.items() if not s or s[-1] <= now - self.window]:
-            del self._failures[key]
-        if len(self._failures) >= MAX_KEYS:
-            oldest = sorted(self._failures, key=lambda k: self._failures[k][-1])
-            for key in oldest[: len(oldest) // 2]:
-                del self._failures[key]
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def user_key(username: str) -> str:

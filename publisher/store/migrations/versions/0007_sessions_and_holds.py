@@ -1,5 +1,5 @@
-"""Browser sessions that logout ends for good, channels put on hold by an admin, and the journal's
-subject index extended by seq (a subject's latest events without a sort).
+"""Browser sessions that logout ends for good, failed logins counted for every web worker, channels
+put on hold by an admin, and the journal's subject index extended by seq (latest events without a sort).
 
 Revision ID: 0007
 Revises: 0006
@@ -26,6 +26,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('web_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_web_sessions_user_id'), ['user_id'], unique=False)
+    op.create_table('login_failures',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key_sha256', sa.String(length=64), nullable=False),
+    sa.Column('at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_login_failures_key_at', 'login_failures', ['key_sha256', 'at'], unique=False)
     with op.batch_alter_table('journal', schema=None) as batch_op:
         batch_op.drop_index('ix_journal_subject')
         batch_op.create_index('ix_journal_subject_seq', ['subject', 'seq'], unique=False)
@@ -39,6 +46,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_login_failures_key_at', table_name='login_failures')
+    op.drop_table('login_failures')
     op.drop_table('channel_holds')
     with op.batch_alter_table('journal', schema=None) as batch_op:
         batch_op.drop_index('ix_journal_subject_seq')
