@@ -5,6 +5,8 @@ The file is found as: ``--config PATH``, else ``$PUBLISHER_CONFIG``, else
 :class:`ConfigError` naming the key path; nothing is touched before the whole
 file is valid.  Secrets are never read from the file: a key such as ``token``
 must be written ``token_env = "NAME"`` or ``token_file = "path"``.
+
+The ``[agencies]`` and ``[channels]`` tables are read in ``config_tables.py``.
 """
 
 from __future__ import annotations
@@ -18,24 +20,12 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import config_checks as checks
-from . import resources, secrets, settings
-from .channels import registry
+from . import config_tables, resources, secrets, settings
+from .config_tables import ChannelConfig  # also imported from here by its users
 from .errors import ConfigError
 from .models import Agency, Setting
 from .render.text import template_name
 from .retry import RetryPolicy
-
-
-@dataclass(frozen=True)
-class ChannelConfig:
-    name: str
-    type: str
-    agency: str
-    format: str
-    enabled: bool
-    concurrency: int = 1
-    max_per_hour: int = 0  # 0: no limit
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -90,8 +80,8 @@ def build(raw: dict[str, Any], path: Path | None, base_dir: Path) -> Config:
     checks.reject_secrets(raw, "")
     checks.check_keys(raw, set(settings.SECTIONS) | {"agencies", "channels"}, "")
     sec = {name: _section(raw, name, decl) for name, decl in settings.SECTIONS.items()}
-    agencies = _agencies(raw.get("agencies", {}), base_dir)
-    channels = _channels(raw.get("channels", {}), agencies, base_dir)
+    agencies = config_tables.agencies(raw.get("agencies", {}), base_dir)
+    channels = config_tables.channels(raw.get("channels", {}), agencies, base_dir)
     data_dir = base_dir / sec["storage"]["data_dir"]
     # a folder the user named must exist; the built-in defaults' "templates" may be absent here
     explicit_dir = path is not None and isinstance(raw.get("templates"), dict) and "dir" in raw["templates"]
@@ -124,56 +114,6 @@ def _section(raw: dict[str, Any], name: str, decl: tuple[Setting, ...]) -> dict[
     if not isinstance(table, dict):
         raise ConfigError("config.not_table", path=name)
     return checks.read_table(table, decl, f"{name}.")
-
-
-def _agencies(raw: Any, base_dir: Path) -> dict[str, Agency]:
-    if not isinstance(raw, dict) or not raw:
-        raise ConfigError("config.no_agencies", path="agencies")
-    out = {}
-    for code, table in raw.items():
-        checks.code(code, f"agencies.{code}")
-        if not isinstance(table, dict):
-            raise ConfigError("config.not_table", path=f"agencies.{code}")
-        values = checks.read_table(table, settings.AGENCY, f"agencies.{code}.")
-        out[code] = Agency(code=code, name=values["name"], logo=_logo(values["logo"], base_dir, code))
-    return out
-
-
-def _logo(value: str, base_dir: Path, code: str) -> str:
-    path = (base_dir / value) if value else resources.assets() / "logos" / "logo-mau.png"
-    if value and not path.is_file():
-        raise ConfigError("config.missing_file_key", path=f"agencies.{code}.logo", value=checks.shown(path))
-    return str(path)
-
-
-def _channels(raw: Any, agencies: dict[str, Agency], base_dir: Path) -> dict[str, ChannelConfig]:
-    if not isinstance(raw, dict):
-        raise ConfigError("config.not_table", path="channels")
-    return {name: _channel(name, table, agencies, base_dir) for name, table in raw.items()}
-
-
-def _channel(name: str, table: Any, agencies: dict[str, Agency], base_dir: Path) -> ChannelConfig:
-    prefix = f"channels.{checks.code(name, f'channels.{name}')}."
-    if not isinstance(table, dict):
-        raise ConfigError("config.not_table", path=prefix[:-1])
-    kind = table.get("type")
-    if not isinstance(kind, str) or kind not in registry.CHANNEL_TYPES:
-        raise ConfigError("config.unknown_channel_type", path=prefix + "type", value=checks.shown(kind),
-                          choices=", ".join(sorted(registry.CHANNEL_TYPES)))
-    options = registry.CHANNEL_TYPES[kind].options
-    values = checks.read_table(table, settings.CHANNEL + options, prefix)
-    if values["agency"] not in agencies:
-        raise ConfigError("config.unknown_agency", path=prefix + "agency", value=checks.shown(values["agency"]),
-                          choices=", ".join(sorted(agencies)))
-    for s in options:
-        if s.is_path and values[s.key]:
-            values[s.key] = str(base_dir / values[s.key])  # absolute values stay as they are
-    registry.CHANNEL_TYPES[kind].validate(values, prefix[:-1])
-    common = {s.key for s in settings.CHANNEL}
-    return ChannelConfig(name=name, type=kind, agency=values["agency"], format=values["format"],
-                         enabled=values["enabled"], concurrency=values["concurrency"],
-                         max_per_hour=values["max_per_hour"],
-                         options={k: v for k, v in values.items() if k not in common})
 
 
 def _time_of_day(value: str) -> time:

@@ -15,12 +15,13 @@
 - ``find`` looks for our exact text among the Page's recent and scheduled
   posts, and looks once more after ``recheck_seconds`` (read-after-write lag)
   before concluding it is not there.
+
+Publishing is here; ``find`` and ``check`` are in ``graph_reads.py``; every
+request goes through ``graph_transport.py`` (token, proof, usage, errors).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 import threading
@@ -30,18 +31,18 @@ from typing import Any
 
 import requests
 
-from .. import secrets
-from ..errors import ConfigError, PublishError, RateLimited
-from ..models import Delivery, Health, MediaFile, Receipt, Setting
-from . import graph_errors, graph_tokens
+from ..errors import ConfigError
+from ..models import Delivery, MediaFile, Receipt, Setting
 from .base import Channel
-from .http import send
+from .graph_reads import GraphReads
 
 _URL = re.compile(r"https?://\S+")
 _IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 
 
-class FacebookChannel(Channel):
+class FacebookChannel(GraphReads, Channel):
+    """A Facebook Page: publishing here, reading back in GraphReads, requests in GraphTransport."""
+
     type = "facebook"
     options = (
         Setting("page_id", str, None, "facebook: the Page's numeric id."),
@@ -115,109 +116,14 @@ class FacebookChannel(Channel):
             return int(delivery.due_at.timestamp())
         return None
 
-    def find(self, delivery: Delivery, since: datetime | None) -> Receipt | None:
-        wanted = delivery.content.body.strip()
-        start = (since or delivery.due_at) - timedelta(minutes=10)
-        for look in range(2):
-            found = self._search(wanted, start)
-            if found or look:
-                return found
-            self._sleep(self.settings["recheck_seconds"])  # read-after-write lag: look once more
-        return None
-
-    def check(self) -> Health:
-        """The token works for this Page (``/me``), and when it expires (``debug_token``, by batch)."""
-        try:
-            me = self._call("GET", "me", params={"fields": "id,name"})
-        except (PublishError, ConfigError) as exc:
-            return Health(ok=False, detail=str(exc))
-        if str(me.get("id")) != self.page:
-            owner = f"{me.get('name')} ({me.get('id')})"
-            return Health(ok=False, detail=f"the token belongs to {owner}, not page {self.page}")
-        name = str(me.get("name", ""))
-        try:
-            expires = graph_tokens.token_expiry(self._call, self._token(), self.clock())
-        except (PublishError, ConfigError) as exc:  # e.g. no permission for debug_token: the Page still works
-            return Health(ok=True, detail=f"{name} (token expiry unknown: {exc})")
-        return Health(ok=True, detail=name, expires_at=expires)
-
     def close(self) -> None:
         self.session.close()
 
     # -- helpers -----------------------------------------------------------
-    def _search(self, wanted: str, start: datetime) -> Receipt | None:
-        fields = {"fields": "id,message,created_time", "since": str(int(start.timestamp())), "limit": "100"}
-        for edge, params in (("feed", fields), ("scheduled_posts", {"fields": "id,message", "limit": "100"})):
-            scheduled = edge == "scheduled_posts"
-            after = None
-            for _ in range(5):  # at most 500 recent posts per edge
-                cursor = {"after": after} if after else {}
-                page = self._call("GET", f"{self.page}/{edge}", params={**params, **cursor})
-                for post in page.get("data", []):
-                    if (post.get("message") or "").strip() == wanted:
-                        return self._receipt(post["id"], scheduled=scheduled)
-                after = (page.get("paging") or {}).get("cursors", {}).get("after")
-                if not after or not (page.get("paging") or {}).get("next"):
-                    break
-        return None
-
-    def _call(self, method: str, path: str, *, write: bool | None = None, **kwargs: Any) -> Any:
-        """One Graph call with the token in the header; *write* defaults to "not a GET" (a batch of reads is not)."""
-        write = method != "GET" if write is None else write
-        token = self._token()
-        headers = {"Authorization": f"Bearer {token}"}
-        proof = self._proof(token)
-        if proof:
-            target = "params" if method == "GET" else "data"  # in a POST, the body
-            kwargs[target] = {**kwargs.get(target, {}), "appsecret_proof": proof}
-        response = send(self.session, method, f"{self.api}/{path}", write=write, headers=headers,
-                        timeout=self.timeout, **kwargs)
-        self._track_usage(response.headers)
-        if response.status_code >= 400:
-            error = graph_errors.parse_error(response.status_code, response.text)
-            regain = graph_errors.usage(response.headers, self.page).regain_seconds
-            raise graph_errors.classify(error, write=write, now=self.clock(), regain_seconds=regain)
-        try:
-            return response.json()
-        except ValueError:
-            raise graph_errors.classify(graph_errors.GraphError(502, None, None, "answer is not JSON"),
-                                        write=write, now=self.clock()) from None
-
-    def _token(self) -> str:
-        return secrets.secret(self.settings, "token", f"channels.{self.name}")
-
-    def _proof(self, token: str) -> str | None:
-        if not (self.settings["app_secret_env"] or self.settings["app_secret_file"]):
-            return None
-        app_secret = secrets.secret(self.settings, "app_secret", f"channels.{self.name}")
-        return hmac.new(app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
-
-    def _track_usage(self, headers: Any) -> None:
-        usage = graph_errors.usage(headers, self.page)
-        if usage.percent >= self.settings["usage_limit_percent"]:
-            pause = max(usage.regain_seconds, 60.0)  # Meta gives no estimate until it blocks
-            with self._lock:
-                self._cool_until = self.clock() + timedelta(seconds=pause)
-
-    def _respect_usage(self) -> None:
-        with self._lock:
-            until = self._cool_until
-        if until and self.clock() < until:
-            raise RateLimited(f"page {self.page}: API usage above {self.settings['usage_limit_percent']}%, "
-                              f"paused until {until.isoformat()}", retry_at=until)
-
     def _file(self, item: MediaFile) -> dict[str, tuple[str, bytes, str]]:
         data = self.media_path(item.path).read_bytes()
         ascii_name = item.name.encode("ascii", "ignore").decode() or "image"
         return {"source": (ascii_name, data, _mime(item) or "application/octet-stream")}
-
-    def _receipt(self, post_id: str, scheduled: bool = False) -> Receipt:
-        return Receipt(remote_id=str(post_id), permalink=f"https://www.facebook.com/{post_id}",
-                       extra={"scheduled": True} if scheduled else {})
-
-    @staticmethod
-    def _sleep(seconds: float) -> None:
-        threading.Event().wait(seconds)
 
 
 def _mime(item: MediaFile) -> str | None:

@@ -17,37 +17,39 @@
   ``date_gmt`` (WordPress's cron publishes it); cancelling trashes it;
 - every answer is classified in :mod:`.wp_errors` (one table); redirects are
   never followed (a POST redirected to https would silently become a GET).
+
+Publishing is here; ``find`` and ``check`` are in ``wp_reads.py``; every
+request goes through ``wp_transport.py`` (authentication, errors).
 """
 
 from __future__ import annotations
 
-import base64
 import html
 import logging
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from .. import redact, secrets
 from ..config_checks import shown
 from ..errors import ConfigError, ContentRejected, PermanentError, PublishError
-from ..models import Delivery, Health, Receipt, Setting, nfc
+from ..models import Delivery, Receipt, Setting, nfc
 from . import wp_errors, wp_media, wp_terms
 from .base import Channel
-from .http import send
+from .wp_reads import WordPressReads
 
 log = logging.getLogger(__name__)
 _SITE = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?")
 _FIRST_P = re.compile(r"<p\b[^>]*>(.*?)</p\s*>", re.S | re.I)
-_LIVE = ("publish", "future")
 EXCERPT_LIMIT = 300
 SCHEDULE_MARGIN = timedelta(minutes=1)  # due sooner than this: published at once, not handed to WP-Cron
 
 
-class WordPressChannel(Channel):
+class WordPressChannel(WordPressReads, Channel):
+    """A WordPress portal: publishing here, reading back in WordPressReads, requests in WordPressTransport."""
+
     type = "wordpress"
     options = (
         Setting("base_url", str, None, "wordpress: the portal's address, e.g. https://tinh.gov.vn "
@@ -152,66 +154,8 @@ class WordPressChannel(Channel):
             if wp_errors.status_of(exc) not in (404, 410):  # gone, or already in the trash
                 raise
 
-    # -- finding -----------------------------------------------------------
-    def find(self, delivery: Delivery, since: datetime | None) -> Receipt | None:
-        if delivery.remote_id:  # a scheduled post: its id is known and authoritative (its title may be edited)
-            try:
-                post = self._call("GET", f"/posts/{delivery.remote_id}", params={"context": "edit"})
-            except PermanentError as exc:
-                if wp_errors.status_of(exc) in (404, 410):
-                    return None
-                raise
-            return self._receipt(post) if post.get("status") in _LIVE else None
-        candidates = self._call("GET", "/posts", params={
-            "slug": wp_terms.post_slug(delivery), "status": "any", "context": "edit"})
-        title = nfc(delivery.content.title).strip()
-        for post in candidates:
-            if post.get("status") in _LIVE and _raw_title(post) == title:
-                return self._receipt(post)
-        return None
-
-    def check(self) -> Health:
-        try:
-            me = self._call("GET", "/users/me", params={"context": "edit"})
-        except (PublishError, ConfigError) as exc:
-            return Health(ok=False, detail=str(exc))
-        who = f"{me.get('name') or me.get('slug')} ({', '.join(me.get('roles') or []) or 'no role'})"
-        capabilities = me.get("capabilities") or {}
-        lacking = [c for c in ("publish_posts", "upload_files") if not capabilities.get(c)]
-        if lacking:
-            return Health(ok=False, detail=f"{who} lacks {', '.join(lacking)}: give the user the Author role or "
-                                           "higher (Editor to create categories and tags)")
-        return Health(ok=True, detail=who)
-
     def close(self) -> None:
         self.session.close()
-
-    # -- transport ---------------------------------------------------------
-    def _call(self, method: str, route: str, **kwargs: Any) -> Any:
-        write = method != "GET"
-        headers = {**kwargs.pop("headers", {}), "Authorization": self._authorization()}
-        response = send(self.session, method, self.api + route, write=write, headers=headers,
-                        timeout=self.timeout, allow_redirects=False, **kwargs)
-        if response.status_code >= 300:
-            raise wp_errors.classify(response, f"{method} {route}", write=write, now=self.clock())
-        try:
-            return response.json()
-        except ValueError:
-            raise wp_errors.not_json(response, f"{method} {route}", write=write) from None
-
-    def _authorization(self) -> str:
-        where = f"channels.{self.name}"
-        user = secrets.secret(self.settings, "user", where)
-        password = secrets.secret(self.settings, "password", where)
-        redact.register(password.replace(" ", ""))  # WordPress shows it in groups; either form is secret
-        basic = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-        return f"Basic {redact.register(basic)}"
-
-    @staticmethod
-    def _receipt(post: dict[str, Any]) -> Receipt:
-        scheduled = post.get("status") == "future"
-        return Receipt(remote_id=str(post["id"]), permalink=post.get("link"),
-                       extra={"scheduled": True} if scheduled else {})
 
 
 def excerpt(body: str, limit: int = EXCERPT_LIMIT) -> str:
@@ -221,9 +165,3 @@ def excerpt(body: str, limit: int = EXCERPT_LIMIT) -> str:
     if len(text) > limit:
         text = text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
     return text
-
-
-def _raw_title(post: dict[str, Any]) -> str:
-    title = post.get("title")
-    raw = str((title.get("raw") or title.get("rendered") or "") if isinstance(title, dict) else (title or ""))
-    return nfc(html.unescape(raw)).strip()
