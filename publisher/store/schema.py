@@ -125,14 +125,13 @@ journal = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("actor", String(200), nullable=False),
     Column("event", String(64), nullable=False),
-    Column("subject", String(100), nullable=False),  # indexed with seq below
+    # indexed alone: SQLite orders equal subjects by rowid (= seq) anyway; a (subject, seq) index
+    # would spare PostgreSQL sorting one subject's few entries but cost ~6 % of bulk enqueue speed
+    Column("subject", String(100), nullable=False, index=True),
     Column("payload", Text, nullable=False),  # canonical JSON, hashed as stored
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
 )
-
-# A subject's history, newest first, without a sort (audit pages, the dashboard's channel health).
-Index("ix_journal_subject_seq", journal.c.subject, journal.c.seq)
 
 daemons = Table(  # one row per daemon (worker id): `publisher status` tells the live from the silent
     "daemons", metadata,

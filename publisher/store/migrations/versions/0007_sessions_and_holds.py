@@ -1,5 +1,5 @@
-"""Browser sessions that logout ends for good, failed logins counted for every web worker, channels
-put on hold by an admin, and the journal's subject index extended by seq (latest events without a sort).
+"""Browser sessions that logout ends for good, failed logins counted for every web worker, and
+channels put on hold by an admin.
 
 Revision ID: 0007
 Revises: 0006
@@ -33,9 +33,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index('ix_login_failures_key_at', 'login_failures', ['key_sha256', 'at'], unique=False)
-    with op.batch_alter_table('journal', schema=None) as batch_op:
-        batch_op.drop_index('ix_journal_subject')
-        batch_op.create_index('ix_journal_subject_seq', ['subject', 'seq'], unique=False)
     op.create_table('channel_holds',
     sa.Column('channel', sa.String(length=100), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
@@ -49,9 +46,6 @@ def downgrade() -> None:
     op.drop_index('ix_login_failures_key_at', table_name='login_failures')
     op.drop_table('login_failures')
     op.drop_table('channel_holds')
-    with op.batch_alter_table('journal', schema=None) as batch_op:
-        batch_op.drop_index('ix_journal_subject_seq')
-        batch_op.create_index('ix_journal_subject', ['subject'], unique=False)
     with op.batch_alter_table('web_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_web_sessions_user_id'))
     op.drop_table('web_sessions')
