@@ -205,8 +205,8 @@ def main() -> int:
                 rate, p50, p99 = load(url, cookie, seconds, lua)
                 results[name] = p99
                 print(f"{name}: {'POST' if lua else 'GET'} {url.removeprefix(base)}  {rate:.1f} requests/s  "
-                      f"p50 {p50:.1f} ms  p99 {p99:.1f} ms  ({CONNECTIONS} connections, {seconds} s, {workers} workers)",
-                      file=sys.stderr)
+                      f"p50 {p50:.1f} ms  p99 {p99:.1f} ms  "
+                      f"({CONNECTIONS} connections, {seconds} s, {workers} workers)", file=sys.stderr)
         finally:
             server.terminate()
             server.wait(timeout=30)

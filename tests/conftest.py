@@ -269,8 +269,9 @@ def web_server(project: Path, *options: str) -> Iterator[str]:
         port = probe.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
     env.update(PUBLISHER_WEB_SECRET=WEB_SECRET, PYTHONPATH=str(ROOT))  # this checkout, whatever is installed
-    proc = _subprocess.Popen([sys.executable, "-m", "publisher", "web", "--port", str(port), *options], cwd=project, env=env,
-                             stdout=_subprocess.DEVNULL, stderr=_subprocess.PIPE, text=True)
+    command = [sys.executable, "-m", "publisher", "web", "--port", str(port), *options]
+    proc = _subprocess.Popen(command, cwd=project, env=env, stdout=_subprocess.DEVNULL, stderr=_subprocess.PIPE,
+                             text=True)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_up(url, proc)

@@ -198,9 +198,26 @@ def main() -> None:
     cli(prog_name="publisher")
 
 
-from . import admin, campaign, channels, demo, dossier, holds, ops, policies, posts, render, report, status, users, web  # noqa: E402
-from . import user_tokens  # noqa: E402, F401  (attaches `publisher user token` to `publisher user`)
+from . import (  # noqa: E402
+    admin,
+    campaign,
+    channels,
+    demo,
+    dossier,
+    holds,
+    ops,
+    policies,
+    posts,
+    render,
+    report,
+    status,
+    user_tokens,
+    users,
+    web,
+)
 
-for module in (admin, campaign, channels, demo, dossier, holds, ops, policies, posts, render, report, status, users, web):
+#: Each module's top-level commands; holds and user_tokens add theirs to the `channels` and `user` groups.
+for module in (admin, campaign, channels, demo, dossier, holds, ops, policies, posts, render, report, status,
+               user_tokens, users, web):
     for command in module.COMMANDS:
         cli.add_command(command)

@@ -26,8 +26,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from .. import accounts, tokens
 from ..access import ACTIONS, User, can
 from ..errors import NotFound
-from .errors import Forbidden, LoginRequired, is_api
 from . import session_store
+from .errors import Forbidden, LoginRequired, is_api
 from .sessions import Session
 
 #: Declares the bearer scheme in the OpenAPI document (reading the header is :func:`bearer_token`'s job).
