@@ -100,6 +100,11 @@ class ErrorWatcher:
         page.on("dialog", self._dialog)
 
     def _failed(self, request: Any) -> None:
+        # ERR_ABORTED: the browser dropped a request because the page navigated on (a favicon
+        # still loading when a form is submitted), not a failure of ours; a blocked or refused
+        # request fails otherwise (ERR_BLOCKED_BY_CLIENT, CSP, connection errors...)
+        if request.failure == "net::ERR_ABORTED" and request.resource_type != "document":
+            return
         self.errors.append(f"failed: {request.url} {request.failure}")
 
     def _dialog(self, dialog: Any) -> None:
