@@ -1,4 +1,4 @@
-"""One attempt to publish one claimed delivery, and the record of its outcome.
+"""One attempt to publish one claimed delivery, and the outcome it comes to.
 
 :meth:`Attempt.process` takes a delivery the worker holds a lease on:
 
@@ -11,38 +11,28 @@
 - rate limited → waits until the time the peer gave; token rejected → waits
   for staff to renew it (journalled once), never failed for it;
 - the outcome, the attempt row and the journal entry commit together, guarded
-  by the lease: a worker that lost its lease cannot overwrite another's result.
+  by the lease: a worker that lost its lease cannot overwrite another's result
+  (written by :class:`publisher.attempt_record.Record`).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import tenacity
-from sqlalchemy import insert
 
-from . import journal, media
+from . import media
+from .attempt_record import Record
 from .channels.base import Channel
-from .errors import (
-    AmbiguousError,
-    AuthError,
-    PermanentError,
-    PublishError,
-    RateLimited,
-    StateError,
-    TransientError,
-)
+from .errors import AmbiguousError, AuthError, PermanentError, PublishError, RateLimited, TransientError
 from .models import Delivery, DeliveryState, Receipt, utcnow
-from .redact import redact
 from .retry import backoff
 from .store import deliveries as store
 from .store.engine import write
-from .store.schema import attempts
 
 if TYPE_CHECKING:
     from .context import App
@@ -77,8 +67,17 @@ class Attempt:
         self.clock = clock
         self.retry = app.config.retry
         self.lease = timedelta(seconds=app.config.daemon["lease_seconds"])
-        self.unhealthy: dict[str, str] = {}  # channel -> why, while its token is refused
-        self._health_lock = threading.Lock()
+        self.record = Record(app, worker, clock)
+
+    @property
+    def unhealthy(self) -> dict[str, str]:
+        """Channel -> why, while its token is refused (kept by the record of outcomes)."""
+        return self.record.unhealthy
+
+    def attempt_row(self, conn: Any, d: Delivery, worker: str, started: datetime, outcome: str,
+                    error: str | None, receipt: Receipt | None = None) -> None:
+        """The attempt log row (in the caller's transaction)."""
+        self.record.attempt_row(conn, d, worker, started, outcome, error, receipt)
 
     def process(self, d: Delivery) -> str:
         """Take one claimed delivery to its next state; returns that state's name."""
@@ -97,7 +96,7 @@ class Attempt:
                 found = channel.find(d, d.first_attempt_at)
                 if found:
                     return self._published(d, started, found, "reconciled")
-                self._note(d, "delivery.not_found", {"looked_since": str(d.first_attempt_at)})
+                self.record.note(d, "delivery.not_found", {"looked_since": str(d.first_attempt_at)})
             return self._published(d, started, self._publish(channel, d, renewed), "published")
         except _LeaseLost:
             log.warning("delivery %s: lease lost before publishing; left to its new owner", d.id)
@@ -136,11 +135,6 @@ class Attempt:
             renewed.now()
         return channel.publish(d)
 
-    def _note(self, d: Delivery, event: str, payload: dict[str, Any]) -> None:
-        """A step of an attempt worth an auditor's eye (e.g. looked for the post, not there)."""
-        with write(self.app.engine) as conn:
-            journal.append(conn, self.worker, event, f"delivery:{d.id}", payload)
-
     def _tampered(self, d: Delivery) -> str | None:
         if d.content.sha256() != d.content_sha256:
             return "content changed after approval (sha256 mismatch)"
@@ -163,63 +157,22 @@ class Attempt:
         else:
             retry_at = now + backoff(self.retry, number)
         fields = {"next_attempt_at": retry_at, "needs_reconcile": d.needs_reconcile or isinstance(exc, AmbiguousError)}
-        return self._finish(d, started, S.WAITING, exc.outcome, str(exc), fields)
+        return self.record.finish(d, started, S.WAITING, exc.outcome, str(exc), fields)
 
     def _wait_for_token(self, d: Delivery, started: datetime, exc: AuthError) -> str:
         # staff must renew the token: the delivery waits (its deadline still applies), it is
         # neither failed nor spent, and the first such error of an outage goes in the journal
         retry_at = self.clock() + timedelta(seconds=self.retry.auth_wait_seconds)
         fields = {"next_attempt_at": retry_at, "needs_reconcile": d.needs_reconcile}
-        return self._finish(d, started, S.WAITING, exc.outcome, str(exc), fields, health=(False, str(exc)))
+        return self.record.finish(d, started, S.WAITING, exc.outcome, str(exc), fields, health=(False, str(exc)))
 
     def _fail(self, d: Delivery, started: datetime, outcome: str, error: str) -> str:
-        return self._finish(d, started, S.FAILED, outcome, error, {})
+        return self.record.finish(d, started, S.FAILED, outcome, error, {})
 
     def _published(self, d: Delivery, started: datetime, receipt: Receipt, outcome: str) -> str:
         fields = {"remote_id": receipt.remote_id, "permalink": receipt.permalink, "needs_reconcile": False}
         if receipt.extra.get("scheduled"):  # on the peer's scheduler: published when it goes live
-            return self._finish(d, started, S.SCHEDULED, "scheduled" if outcome == "published" else outcome,
-                                None, fields, receipt, health=(True, ""))
+            return self.record.finish(d, started, S.SCHEDULED, "scheduled" if outcome == "published" else outcome,
+                                      None, fields, receipt, health=(True, ""))
         fields["published_at"] = self.clock()
-        return self._finish(d, started, S.PUBLISHED, outcome, None, fields, receipt, health=(True, ""))
-
-    def _finish(self, d: Delivery, started: datetime, target: DeliveryState, outcome: str, error: str | None,
-                fields: dict[str, Any], receipt: Receipt | None = None,
-                health: tuple[bool, str] | None = None) -> str:
-        error = redact(error) if error else None  # a peer may echo a token back
-        try:
-            with write(self.app.engine) as conn:
-                store.transition(conn, d.id, target, owner=self.worker, attempts=d.attempts + 1, last_error=error,
-                                 lease_owner=None, lease_expires_at=None, **fields)
-                self.attempt_row(conn, d, self.worker, started, outcome, error, receipt)
-                journal.append(conn, self.worker, f"delivery.{target.value}", f"delivery:{d.id}", {
-                    "attempt": d.attempts + 1, "outcome": outcome, "error": error,
-                    "remote_id": receipt.remote_id if receipt else None,
-                    "permalink": receipt.permalink if receipt else None, "content_sha256": d.content_sha256})
-                if health is not None:
-                    self._health(conn, d.channel, *health)
-        except StateError:
-            log.warning("delivery %s: lease lost before the outcome %s was recorded", d.id, outcome)
-            return "lease_lost"
-        return target.value
-
-    def attempt_row(self, conn: Any, d: Delivery, worker: str, started: datetime, outcome: str,
-                    error: str | None, receipt: Receipt | None = None) -> None:
-        """The attempt log row (in the caller's transaction)."""
-        conn.execute(insert(attempts).values(
-            delivery_id=d.id, number=d.attempts + 1, worker=worker, started_at=started, finished_at=self.clock(),
-            outcome=outcome, error=error, remote_id=receipt.remote_id if receipt else None,
-            permalink=receipt.permalink if receipt else None))
-
-    def _health(self, conn: Any, channel: str, ok: bool, detail: str) -> None:
-        """Journal a channel going unhealthy (token expired...) or recovering, once per change."""
-        with self._health_lock:
-            was_ok = self.unhealthy.get(channel) is None
-            if ok == was_ok:
-                return
-            if ok:
-                self.unhealthy.pop(channel, None)
-            else:
-                self.unhealthy[channel] = detail
-        event = "channel.healthy" if ok else "channel.unhealthy"
-        journal.append(conn, self.worker, event, f"channel:{channel}", {"detail": redact(detail)})
+        return self.record.finish(d, started, S.PUBLISHED, outcome, None, fields, receipt, health=(True, ""))

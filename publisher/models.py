@@ -1,9 +1,10 @@
-"""Typed records and the delivery state machine.
+"""Typed records: policies, posts, deliveries, their content and receipts.
 
 A *policy* has *posts*; an approved post becomes one *delivery* per channel,
 whose rendered content is frozen (``content_sha256``); each try to publish a
 delivery is an *attempt*.  Times are aware UTC datetimes everywhere below the
-faces; they are converted to the display zone only when shown.
+faces; they are converted to the display zone only when shown.  The delivery
+state machine is :mod:`publisher.states` (re-exported here).
 """
 
 from __future__ import annotations
@@ -16,50 +17,17 @@ from datetime import date, datetime, timezone
 from enum import StrEnum
 from typing import Any
 
+# the state machine has its own module; every name stays importable from here
+from .states import DUE_STATES, TERMINAL_STATES, TRANSITIONS, DeliveryState, PostState, S, sources_of
+
+__all__ = ["DUE_STATES", "TERMINAL_STATES", "TRANSITIONS", "Agency", "Content", "Delivery", "DeliveryState", "Health",
+           "Impact", "MediaFile", "Policy", "Post", "PostState", "Receipt", "S", "Setting", "canonical_json", "nfc",
+           "sha256_text", "sources_of", "utcnow"]
+
 
 class Impact(StrEnum):
     HIGH = "high"  # "chính sách có tác động lớn": counts toward the coverage target
     NORMAL = "normal"
-
-
-class PostState(StrEnum):
-    DRAFT = "draft"
-    APPROVED = "approved"
-    CANCELLED = "cancelled"
-
-
-class DeliveryState(StrEnum):
-    QUEUED = "queued"
-    PUBLISHING = "publishing"
-    WAITING = "waiting"
-    SCHEDULED = "scheduled"  # handed to the peer's own scheduler (Facebook), goes live at due_at
-    PUBLISHED = "published"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-S = DeliveryState
-#: Every legal delivery transition.  Anything else is refused by the store.
-TRANSITIONS: dict[DeliveryState, frozenset[DeliveryState]] = {
-    S.QUEUED: frozenset({S.PUBLISHING, S.CANCELLED, S.FAILED}),
-    S.WAITING: frozenset({S.PUBLISHING, S.CANCELLED, S.FAILED}),
-    # publishing -> queued: released on shutdown or recovered after a lost lease
-    S.PUBLISHING: frozenset({S.PUBLISHED, S.SCHEDULED, S.WAITING, S.FAILED, S.QUEUED}),
-    # scheduled -> published once live at its time; -> cancelled after the remote post is deleted;
-    # -> failed if it is gone from the peer when it should have gone live
-    S.SCHEDULED: frozenset({S.PUBLISHED, S.CANCELLED, S.FAILED}),
-    S.PUBLISHED: frozenset(),
-    # failed -> queued only by a person (publisher.retries.retry, journalled); the daemon never does
-    S.FAILED: frozenset({S.QUEUED}),
-    S.CANCELLED: frozenset(),
-}
-DUE_STATES = (S.QUEUED, S.WAITING)
-TERMINAL_STATES = (S.PUBLISHED, S.FAILED, S.CANCELLED)  # nothing the daemon does moves them
-
-
-def sources_of(target: DeliveryState) -> tuple[DeliveryState, ...]:
-    """The states from which *target* may be entered."""
-    return tuple(s for s, targets in TRANSITIONS.items() if target in targets)
 
 
 def utcnow() -> datetime:
