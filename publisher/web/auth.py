@@ -23,9 +23,8 @@ from typing import Annotated
 from fastapi import Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from .. import accounts, tokens
+from .. import tokens
 from ..access import ACTIONS, User, can
-from ..errors import NotFound
 from . import session_store
 from .errors import Forbidden, LoginRequired, is_api
 from .sessions import Session
@@ -65,13 +64,13 @@ def current_user(request: Request) -> User | None:
     session = current_session(request)
     if session is None or session.user_id is None or session.username is None:
         return None
-    user = _load(request, session.username)
-    if user is None or user.id != session.user_id or user.disabled_at is not None:
-        raise LoginRequired(clear=True)  # disabled, or a different account under that name now
+    user = session_store.user_of(request.app.state.site.app, session.sid) if session.sid else None
+    if user is None:
+        raise LoginRequired(clear=True)  # logged out (maybe from another copy of this cookie), or expired
+    if user.id != session.user_id or user.username != session.username or user.disabled_at is not None:
+        raise LoginRequired(clear=True)  # disabled, or not the account this cookie was signed for
     if user.password_changed_at.isoformat() != session.password_changed:
         raise LoginRequired(clear=True)  # a new password ends every older session
-    if session.sid is None or not session_store.is_open(request.app.state.site.app, session.sid, user.id):
-        raise LoginRequired(clear=True)  # logged out (maybe from another copy of this cookie)
     request.state.user = user
     return user
 
@@ -85,13 +84,6 @@ def _token_user(request: Request, token: str) -> User:
         raise LoginRequired()  # unknown, revoked, expired, or its account disabled: all the same 401
     request.state.user = request.state.token_user = user
     return user
-
-
-def _load(request: Request, username: str) -> User | None:
-    try:
-        return accounts.get_user(request.app.state.site.app, username)
-    except NotFound:
-        return None
 
 
 def require(action: str) -> Callable[[Request], User]:
